@@ -1,0 +1,56 @@
+"The `cyclonediff` command as a user runs it: a real subprocess each time."
+import os, subprocess, sys
+from pathlib import Path
+import pytest
+
+def cli(*args, cwd=None, check=True):
+    r = subprocess.run([sys.executable, '-m', 'cyclonediff.cli', *map(str, args)], capture_output=True, text=True,
+                       cwd=cwd, env={**os.environ, 'PYTHONUNBUFFERED': '1'}, timeout=600)
+    if check and r.returncode: raise AssertionError(f'exit {r.returncode}\nstdout:\n{r.stdout}\nstderr:\n{r.stderr}')
+    return r
+
+def test_help_lists_every_command():
+    out = cli('--help').stdout
+    for cmd in ('data', 'train', 'eval', 'demo'): assert cmd in out
+
+def test_fetch_dry_run_prints_the_real_plan():
+    out = cli('data', 'fetch', '--dry-run', '--start', '2020-08-25', '--end', '2020-08-25T21:00', '--box', '10,35,-100,-70').stdout
+    assert out.count('GRIDSAT-B1.2020.08.25.') == 8
+    assert 'ibtracs.ALL.list.v04r01.csv' in out and "'area': [35.0, -100.0, 10.0, -70.0]" in out
+
+def test_fetch_bad_box_is_a_clear_error():
+    r = cli('data', 'fetch', '--dry-run', '--start', '2020-08-25', '--end', '2020-08-26', '--box', '10,35', check=False)
+    assert r.returncode != 0 and 'south,north,west,east' in r.stderr
+
+@pytest.fixture(scope='module')
+def world(tmp_path_factory):
+    out = tmp_path_factory.mktemp('w') / 'world'
+    cli('data', 'synth', '--out', out, '--preset', 'tiny', 'n_storms=2', 'days=2')
+    return out
+
+def test_synth_then_inspect_each_format(world):
+    assert 'IBTrACS v04 CSV, 2 storms' in cli('data', 'inspect', next((world / 'ibtracs').glob('*.csv'))).stdout
+    assert 'GridSat-B1' in cli('data', 'inspect', world / 'gridsat').stdout
+    assert 'sst' in cli('data', 'inspect', world / 'era5').stdout
+
+def test_synth_unknown_field_is_refused(tmp_path):
+    r = cli('data', 'synth', '--out', tmp_path / 'w', '--preset', 'tiny', 'n_storm=2', check=False)
+    assert r.returncode != 0 and 'unknown field' in r.stderr and 'n_storms' in r.stderr
+
+def test_inspect_missing_and_corrupt_files(tmp_path):
+    r = cli('data', 'inspect', tmp_path / 'GRIDSAT-B1.2020.01.01.00.v02r01.nc', check=False)
+    assert r.returncode != 0 and 'no such file' in r.stderr
+    bad = tmp_path / 'era5_broken.nc'; bad.write_bytes(b'CDF\x01' + b'\x00' * 20)
+    r = cli('data', 'inspect', bad, check=False)
+    assert r.returncode != 0 and 'era5_broken.nc' in r.stderr and 'Traceback' not in r.stderr
+
+def test_build_store_from_world_and_inspect(world, tmp_path):
+    store = tmp_path / 'store'
+    out = cli('data', 'build', '--world', world, '--out', store, 'image_size=32', 'leads_h=[3]').stdout
+    assert 'train' in out
+    again = cli('data', 'inspect', store).stdout
+    assert 'train' in again
+
+def test_build_needs_sources(tmp_path):
+    r = cli('data', 'build', '--out', tmp_path / 's', check=False)
+    assert r.returncode != 0 and '--world' in r.stderr

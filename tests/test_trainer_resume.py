@@ -1,7 +1,7 @@
 """Resume after a hard kill gives the weights of an uninterrupted run; a truncated checkpoint is named and skipped.
 
-Two tiny VAE-stage trainings (configs/tiny.yaml, 24 optimiser steps, gradient accumulation 2, the PatchGAN
-from step 10, checkpoints every 4 steps) run as subprocesses: one straight through, one SIGKILLed between
+Two tiny VAE-stage trainings (configs/tiny.yaml, 16 optimiser steps, gradient accumulation 2, the PatchGAN
+from step 6, checkpoints every 4 steps) run as subprocesses: one straight through, one SIGKILLed between
 checkpoints and then resumed. Both use one CPU thread, so they must agree to float rounding.
 """
 import os, shutil, signal, subprocess, sys, time
@@ -12,8 +12,8 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 CFG = ROOT / 'configs' / 'tiny.yaml'
-OVERRIDES = ['train.max_steps=24', 'train.ckpt_every=4', 'train.keep_last=10', 'train.grad_accum=2',
-             'train.random_samples=48', 'loss.disc_start=10', 'train.eval_at_start=false',
+OVERRIDES = ['train.max_steps=16', 'train.ckpt_every=4', 'train.keep_last=10', 'train.grad_accum=2',
+             'train.random_samples=48', 'loss.disc_start=6', 'train.eval_at_start=false',
              'train.tensorboard=false', 'train.progress=false']
 # the driver: train_main with an optional pause after every optimiser step (so that the kill lands mid-run)
 DRIVER = """
@@ -34,7 +34,9 @@ def launch(out, resume=False, pause=0.0):
 
 
 def finish(proc, timeout=120):
-    out, err = proc.communicate(timeout=timeout)
+    "Wait for a training subprocess (again, if need be) and return its (stdout, stderr)."
+    if not hasattr(proc, 'result'): proc.result = proc.communicate(timeout=timeout)
+    out, err = proc.result
     assert proc.returncode == 0, f"training failed ({proc.returncode}):\n{out}\n{err[-4000:]}"
     return out, err
 
@@ -52,7 +54,7 @@ def assert_same(a, b):
 
 @pytest.fixture(scope='module')
 def runs(tmp_path_factory):
-    "An uninterrupted run and a run killed with SIGKILL between checkpoints (both started together)."
+    "An uninterrupted run (still running when this returns) and a run killed with SIGKILL between checkpoints."
     tmp = tmp_path_factory.mktemp('resume')
     full = launch(tmp / 'full')
     victim = launch(tmp / 'killed', pause=0.25)
@@ -65,35 +67,38 @@ def runs(tmp_path_factory):
     victim.send_signal(signal.SIGKILL)
     victim.communicate()
     assert victim.returncode == -signal.SIGKILL
-    finish(full)
-    return tmp
+    yield tmp, full
+    if full.poll() is None: full.kill()
 
 
 def test_sigkill_then_resume_matches_uninterrupted(runs):
-    killed = runs / 'killed' / 'checkpoints'
+    tmp, full = runs
+    killed = tmp / 'killed' / 'checkpoints'
     steps = sorted(p.name for p in killed.glob('step_*'))
-    assert 'step_0000024' not in steps and 'step_0000008' in steps, steps     # killed mid-way
-    out, err = finish(launch(runs / 'killed', resume=True))
-    assert 'step_0000024' in out
-    assert_same(tensors(runs / 'full' / 'checkpoints' / 'step_0000024'), tensors(killed / 'step_0000024'))
+    assert 'step_0000016' not in steps and 'step_0000008' in steps, steps     # killed mid-way
+    out, err = finish(launch(tmp / 'killed', resume=True))
+    assert 'step_0000016' in out
+    finish(full)
+    assert_same(tensors(tmp / 'full' / 'checkpoints' / 'step_0000016'), tensors(killed / 'step_0000016'))
     # the resumed log reads as one run: one row per logged step, as in the uninterrupted run
     read = lambda p: [l.split(',')[0] for l in (p / 'logs' / 'train.csv').read_text().splitlines()[1:]]
-    assert read(runs / 'killed') == read(runs / 'full')
+    assert read(tmp / 'killed') == read(tmp / 'full')
 
 
 def test_truncated_checkpoint_is_named_and_skipped(runs):
     from cyclonediff.trainer import CheckpointError, load_checkpoint
-    src = runs / 'full'
-    run = runs / 'truncated'
+    tmp, full = runs
+    finish(full)
+    src, run = tmp / 'full', tmp / 'truncated'
     shutil.copytree(src, run)
-    for p in (run / 'checkpoints').glob('step_*'):                     # the copy's newest checkpoints: 20 and 24
-        if int(p.name[5:]) < 20: shutil.rmtree(p)
+    for p in (run / 'checkpoints').glob('step_*'):                     # the copy's newest checkpoints: 12 and 16
+        if int(p.name[5:]) < 12: shutil.rmtree(p)
     shutil.rmtree(run / 'checkpoints' / 'best', ignore_errors=True)
-    f = run / 'checkpoints' / 'step_0000024' / 'model.safetensors'
+    f = run / 'checkpoints' / 'step_0000016' / 'model.safetensors'
     f.write_bytes(f.read_bytes()[: f.stat().st_size // 2])
     with pytest.raises(CheckpointError, match='model.safetensors'):
         load_checkpoint(f.parent)
-    out, err = finish(launch(run, resume=True))                        # falls back to step 20, trains 21..24 again
-    assert 'skipping unusable checkpoint' in err and 'step_0000024' in err and 'truncated' in err
+    out, err = finish(launch(run, resume=True))                        # falls back to step 12, trains 13..16 again
+    assert 'skipping unusable checkpoint' in err and 'step_0000016' in err and 'truncated' in err
     load_checkpoint(f.parent)                                          # rewritten whole
-    assert_same(tensors(src / 'checkpoints' / 'step_0000024'), tensors(run / 'checkpoints' / 'step_0000024'))
+    assert_same(tensors(src / 'checkpoints' / 'step_0000016'), tensors(run / 'checkpoints' / 'step_0000016'))

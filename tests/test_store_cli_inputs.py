@@ -101,3 +101,19 @@ def test_unfinished_partial_with_other_config_is_refused(src, tmp_path):
         build_store(src, tmp_path / 'st', other, progress=False)
     out = build_store(src, tmp_path / 'st', other, progress=False, overwrite=True)
     assert (out / 'manifest.csv').exists() and not (tmp_path / 'st.partial').exists()
+
+
+def test_never_deletes_a_folder_it_did_not_make(src, tmp_path):
+    precious = tmp_path / 'precious'
+    precious.mkdir(); (precious / 'thesis.tex').write_text('years of work')
+    with pytest.raises(FileExistsError, match='not a sample store'):
+        build_store(src, precious, CFG, progress=False, overwrite=True)
+    assert (precious / 'thesis.tex').exists()
+
+
+def test_dataset_pickles_without_its_zarr_handle(serial_store):
+    import pickle
+    ds = CycloneDataset(serial_store, 'train')
+    a = ds[0]
+    ds2 = pickle.loads(pickle.dumps(ds))
+    assert ds2._g is None and torch.equal(ds2[0]['target'], a['target'])

@@ -8,7 +8,7 @@ __all__ = ['SCHEDULES', 'PREDICTIONS', 'LossConfig', 'make_betas', 'NoiseSchedul
            'VAELoss', 'ActNorm', 'NLayerDiscriminator', 'hinge_d_loss', 'vanilla_d_loss', 'adaptive_weight',
            'disc_factor', 'VAEGANLoss']
 
-# %% ../nbs/03_losses.ipynb #c6c19b6f
+# %% ../nbs/03_losses.ipynb #e4c4aaca
 import math, os, warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-# %% ../nbs/03_losses.ipynb #39b0d4dc
+# %% ../nbs/03_losses.ipynb #4faae994
 SCHEDULES = ('linear', 'scaled_linear', 'cosine')
 PREDICTIONS = ('eps', 'v', 'x0')
 
@@ -64,7 +64,7 @@ class LossConfig:
             if getattr(self, name) not in allowed:
                 raise ValueError(f"LossConfig.{name}={getattr(self, name)!r}; expected one of {allowed}")
 
-# %% ../nbs/03_losses.ipynb #ad5a35f4
+# %% ../nbs/03_losses.ipynb #36107b26
 def make_betas(kind: str = 'linear', num_timesteps: int = 1000, beta_start: float = 8.5e-4,
                beta_end: float = 0.012, max_beta: float = 0.999) -> torch.Tensor:
     "Betas (float64, shape (T,)) for the schedule `kind` in SCHEDULES."
@@ -157,7 +157,7 @@ class NoiseSchedule(nn.Module):
                     beta_end=float(self.beta_end), beta_schedule=_DIFFUSERS_SCHEDULE[self.kind],
                     prediction_type=_DIFFUSERS_PREDICTION[self.prediction], **extra)
 
-# %% ../nbs/03_losses.ipynb #cb02ae51
+# %% ../nbs/03_losses.ipynb #0ce1d585
 def min_snr_weight(snr: torch.Tensor, gamma: float, prediction: str = 'eps') -> torch.Tensor:
     "Min-SNR-gamma loss weight per sample (Hang et al. 2023) for an MSE on the `prediction` target."
     p, w = _check_prediction(prediction), snr.clamp(max=gamma)
@@ -197,7 +197,7 @@ class DiffusionLoss(nn.Module):
         logs = {f'{split}/mse': mse.mean().detach(), f'{split}/diffusion_loss': loss.detach(), f'{split}/loss': loss.detach()}
         return loss, logs
 
-# %% ../nbs/03_losses.ipynb #8257497c
+# %% ../nbs/03_losses.ipynb #034b4cf0
 _LPIPS_TV = {'alex': 'AlexNet_Weights', 'vgg': 'VGG16_Weights', 'squeeze': 'SqueezeNet1_1_Weights'}
 _WARNED: set = set()
 
@@ -284,7 +284,7 @@ def make_perceptual(cfg: LossConfig, weight: float) -> Perceptual | None:
     p = Perceptual(cfg)
     return p if p.enabled else None
 
-# %% ../nbs/03_losses.ipynb #d945b3a8
+# %% ../nbs/03_losses.ipynb #4d0d0cb7
 class LatentDiffusionLoss(nn.Module):
     "Diffusion loss + lpips_weight * LPIPS(decode(x0_hat / scaling_factor), target_image). Returns (loss, logs)."
     def __init__(self, cfg: LossConfig, schedule: NoiseSchedule | None = None, perceptual: Perceptual | None = None):
@@ -319,13 +319,13 @@ class LatentDiffusionLoss(nn.Module):
         logs.update({f'{split}/lpips': lp.detach(), f'{split}/loss': loss.detach()})
         return loss, logs
 
-# %% ../nbs/03_losses.ipynb #ba6a17f3
+# %% ../nbs/03_losses.ipynb #e912d7b6
 def kl_weight_at(epoch_or_step: float, cfg: LossConfig) -> float:
     "KL weight after linear annealing: kl_weight * min(1, epoch_or_step / kl_anneal) (0-based count)."
     if cfg.kl_anneal <= 0: return float(cfg.kl_weight)
     return float(cfg.kl_weight) * min(1.0, max(0.0, float(epoch_or_step)) / cfg.kl_anneal)
 
-# %% ../nbs/03_losses.ipynb #9352a2f3
+# %% ../nbs/03_losses.ipynb #88d359c6
 def recon_loss(inputs: torch.Tensor, recon: torch.Tensor, l1_weight: float = 1.0, mse_weight: float = 1.0,
                reduction: str = 'none') -> torch.Tensor:
     "Pixel reconstruction error l1_weight*|x - x_hat| + mse_weight*(x - x_hat)^2, elementwise ('none') or 'mean'."
@@ -375,7 +375,7 @@ class VAELoss(nn.Module):
         loss = p['nll'] + float(p['kl_weight']) * p['kl']
         return loss, self._logs(split, p, logvar=self.logvar, loss=loss)
 
-# %% ../nbs/03_losses.ipynb #1dd14183
+# %% ../nbs/03_losses.ipynb #08cc07e2
 class ActNorm(nn.Module):
     "Per-channel affine normalisation, initialised from the statistics of the first training batch."
     def __init__(self, num_features: int):
@@ -421,7 +421,7 @@ class NLayerDiscriminator(nn.Module):
 
     def forward(self, x): return self.main(x)
 
-# %% ../nbs/03_losses.ipynb #12728176
+# %% ../nbs/03_losses.ipynb #83446aaf
 def hinge_d_loss(logits_real: torch.Tensor, logits_fake: torch.Tensor) -> torch.Tensor:
     "Hinge discriminator loss 0.5 * (mean(relu(1 - real)) + mean(relu(1 + fake)))."
     return 0.5 * (F.relu(1.0 - logits_real).mean() + F.relu(1.0 + logits_fake).mean())
@@ -443,7 +443,7 @@ def disc_factor(step: int, cfg: LossConfig) -> float:
     "cfg.disc_factor from step cfg.disc_start on, 0 before (latent-diffusion's adopt_weight)."
     return float(cfg.disc_factor) if step >= cfg.disc_start else 0.0
 
-# %% ../nbs/03_losses.ipynb #12edea3f
+# %% ../nbs/03_losses.ipynb #468d6530
 class _Frozen:
     "Context: parameters of a module do not require grad inside (gradients still flow through to its inputs)."
     def __init__(self, m: nn.Module): self.ps = [p for p in m.parameters() if p.requires_grad]

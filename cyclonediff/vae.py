@@ -7,7 +7,7 @@ __all__ = ['DiagonalGaussian', 'VAEConfig', 'trace_shapes', 'ConvVAE', 'ResnetBl
            'Encoder', 'Decoder', 'AutoencoderKL', 'build_vae', 'compute_scaling_factor', 'scale_latents',
            'unscale_latents', 'PosteriorCollapseWarning', 'latent_stats']
 
-# %% ../nbs/01_vae.ipynb #3e66e3e5
+# %% ../nbs/01_vae.ipynb #eb197d50
 import math
 import warnings
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
-# %% ../nbs/01_vae.ipynb #917e1b54
+# %% ../nbs/01_vae.ipynb #afb1290b
 class DiagonalGaussian:
     "Posterior $\\mathcal{N}(\\mu, \\mathrm{diag}\\,\\sigma^2)$ over a latent tensor (B, C, H, W), as in latent diffusion."
     def __init__(self, mean: torch.Tensor, logvar: torch.Tensor, deterministic: bool = False):
@@ -82,7 +82,7 @@ class DiagonalGaussian:
     def __repr__(self):
         return f"DiagonalGaussian(shape={tuple(self.mean.shape)}, dtype={self.mean.dtype}, device={self.mean.device})"
 
-# %% ../nbs/01_vae.ipynb #10e7ea6a
+# %% ../nbs/01_vae.ipynb #834303de
 @dataclass(kw_only=True)
 class VAEConfig:
     "Configuration of the first-stage autoencoder (`kind='conv'`: seed ConvVAE; `kind='kl'`: LDM AutoencoderKL)."
@@ -128,7 +128,7 @@ class VAEConfig:
         "Image pixels per latent pixel along each axis."
         return 2 ** len(self.enc_channels) if self.kind == 'conv' else 2 ** (len(self.ch_mult) - 1)
 
-# %% ../nbs/01_vae.ipynb #371c78d4
+# %% ../nbs/01_vae.ipynb #92c514ac
 def _group_norm(channels: int, groups: int) -> nn.GroupNorm:
     if channels % groups:
         raise ValueError(f"VAEConfig.norm_groups: {channels} channels do not divide into {groups} GroupNorm groups")
@@ -182,7 +182,7 @@ def trace_shapes(model: nn.Module, names, *args, method: str = 'forward', **kwar
         for h in handles: h.remove()
     return out, shapes
 
-# %% ../nbs/01_vae.ipynb #769f99fd
+# %% ../nbs/01_vae.ipynb #bebd2f03
 class ConvVAE(_VAEBase):
     "Seed VAE (seed 001): stride-2 conv encoder -> 1x1 mu/logvar heads -> ConvT decoder; (B,1,256,256) <-> (B,L,32,32)."
     def __init__(self, cfg: VAEConfig):
@@ -219,7 +219,7 @@ class ConvVAE(_VAEBase):
 
     def _last_conv(self): return self.decoder[-1][0]
 
-# %% ../nbs/01_vae.ipynb #349d68de
+# %% ../nbs/01_vae.ipynb #ec637ed2
 class ResnetBlock(nn.Module):
     "Pre-activation residual block: (GroupNorm, swish, conv3x3) x 2, plus a 1x1 shortcut when channels change."
     def __init__(self, in_channels: int, out_channels: int, dropout: float = 0.0, groups: int = 32):
@@ -270,7 +270,7 @@ class Upsample(nn.Module):
         self.conv = nn.Conv2d(channels, channels, 3, padding=1)
     def forward(self, x): return self.conv(F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
-# %% ../nbs/01_vae.ipynb #d65cbf1d
+# %% ../nbs/01_vae.ipynb #1f15071e
 def _run(module: nn.Module, x: torch.Tensor, use_checkpoint: bool) -> torch.Tensor:
     "Call `module(x)`, recomputing it in backward (activation checkpointing) when asked and gradients are on."
     if use_checkpoint and torch.is_grad_enabled():
@@ -382,7 +382,7 @@ class AutoencoderKL(_VAEBase):
 
     def _last_conv(self): return self.decoder.conv_out
 
-# %% ../nbs/01_vae.ipynb #3b5eed34
+# %% ../nbs/01_vae.ipynb #0e9d938e
 _VAE_KINDS = {'conv': ConvVAE, 'kl': AutoencoderKL}
 
 def build_vae(cfg: VAEConfig | dict) -> nn.Module:
@@ -392,7 +392,7 @@ def build_vae(cfg: VAEConfig | dict) -> nn.Module:
         raise ValueError(f"build_vae: unknown VAEConfig.kind {cfg.kind!r}; known: {sorted(_VAE_KINDS)}")
     return _VAE_KINDS[cfg.kind](cfg)
 
-# %% ../nbs/01_vae.ipynb #849c19fe
+# %% ../nbs/01_vae.ipynb #70d2b70b
 def _images_from_batch(batch, key: str, in_channels: int) -> torch.Tensor:
     "Images (N, in_channels, H, W) from a tensor, a (x, ...) tuple or a store dict; extra frames fold into the batch."
     if isinstance(batch, dict):
@@ -461,7 +461,7 @@ def unscale_latents(z: torch.Tensor, cfg) -> torch.Tensor:
     "Diffusion space -> VAE latent: z / cfg.scaling_factor."
     return z / _scaling_factor(cfg)
 
-# %% ../nbs/01_vae.ipynb #b6f053df
+# %% ../nbs/01_vae.ipynb #f89574ce
 class PosteriorCollapseWarning(UserWarning):
     "The VAE latents have (almost) stopped varying."
 

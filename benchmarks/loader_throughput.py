@@ -49,7 +49,9 @@ def main(argv=None):
     ap.add_argument('--workers', type=int, nargs='+', default=[0, 2, 8])
     ap.add_argument('--samples', type=int, default=256, help='samples to time per setting (after the first batch)')
     ap.add_argument('--build-workers', type=int, default=0)
+    ap.add_argument('--torch-threads', type=int, help='torch intra-op threads of this process (workers always use 1)')
     a = ap.parse_args(argv)
+    if a.torch_threads: torch.set_num_threads(a.torch_threads)
 
     tmp = Path(tempfile.mkdtemp(prefix='cyclonediff_bench_'))
     store = a.store

@@ -1,0 +1,54 @@
+"`cyclonediff demo --quick`: the whole system end to end, resumed, and interrupted (real subprocesses)."
+import math, os, signal, subprocess, sys, time
+from pathlib import Path
+import pandas as pd
+import pytest
+
+def demo(out, timeout=900):
+    return subprocess.run([sys.executable, '-m', 'cyclonediff.cli', 'demo', '--quick', '--out', str(out)],
+                          capture_output=True, text=True, timeout=timeout, env={**os.environ, 'PYTHONUNBUFFERED': '1'})
+
+def check_outputs(out: Path, r):
+    assert r.returncode == 0, r.stderr[-3000:]
+    last = r.stdout.strip().splitlines()[-1]
+    assert last == f'report: {out / "eval" / "report.html"}', last
+    ev = out / 'eval'
+    for f in ('report.html', 'report.md', 'scores.csv', 'summary.csv'): assert (ev / f).stat().st_size > 0, f
+    figs = {p.name for p in (ev / 'figures').glob('*.png')}
+    assert {'scores_vs_lead.png', 'rank_histogram.png', 'spectra.png'} <= figs and any(f.startswith('comparison') for f in figs)
+    df = pd.read_csv(ev / 'scores.csv')
+    assert {'ldm', 'persistence', 'extrapolation'} <= set(df.method)
+    core = df[df.metric.isin(['mae', 'rmse', 'crps'])]
+    assert len(core) and all(math.isfinite(v) for v in core.value), 'MAE / RMSE / CRPS must be finite'
+    return df
+
+@pytest.fixture(scope='module')
+def first_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp('demo') / 'out'
+    t0 = time.time(); r = demo(out)
+    return out, r, time.time() - t0
+
+def test_demo_writes_report_csv_and_figures(first_run):
+    out, r, _ = first_run
+    check_outputs(out, r)
+
+def test_demo_run_twice_resumes(first_run):
+    out, _, _ = first_run
+    ckpts = sorted(p.name for p in (out / 'runs' / 'ldm' / 'checkpoints').iterdir())
+    r = demo(out)
+    check_outputs(out, r)
+    assert 'starting from scratch' not in r.stdout + r.stderr        # both stages resumed from their checkpoints
+    assert sorted(p.name for p in (out / 'runs' / 'ldm' / 'checkpoints').iterdir()) == ckpts
+
+def test_demo_interrupted_then_rerun_completes(tmp_path):
+    out = tmp_path / 'out'
+    p = subprocess.Popen([sys.executable, '-m', 'cyclonediff.cli', 'demo', '--quick', '--out', str(out)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:   # kill it hard once it is inside the store build or the training
+        for line in p.stdout:
+            if line.startswith('[3/'): break
+        time.sleep(1.0)
+    finally:
+        p.send_signal(signal.SIGKILL); p.wait()
+    assert not (out / 'eval' / 'report.html').exists()
+    check_outputs(out, demo(out))

@@ -89,15 +89,12 @@ def inspect_path(path) -> str:
     lines += [f'  {v}: {ds[v].attrs.get("units", "?")}, {float(ds[v].min()):.4g} .. {float(ds[v].max()):.4g}' for v in ds.data_vars]
     return '\n'.join(lines)
 
-# %% ../nbs/06_cli.ipynb #925931b4
+# %% ../nbs/06_cli.ipynb #fefe623e
 def config_dir() -> Path:
     "The project's configs/ folder (beside the package in a source checkout)."
     d = Path(__file__).resolve().parent.parent / 'configs'
     if not d.is_dir(): raise FileNotFoundError(f'{d}: configs/ not found; install from a source checkout (pip install -e .)')
     return d
-
-def _done(marker: Path, text: str = 'done\n'):
-    tmp = marker.with_name(marker.name + '.tmp'); tmp.write_text(text); tmp.replace(marker)
 
 DEMO_QUICK = dict(world=dict(n_storms=3, days=3), vae_epochs=2, ldm_epochs=2, members=2, samples=2, steps=5,
                   ablation=False, baselines=('persistence', 'extrapolation'))
@@ -108,6 +105,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     "Synthetic world -> store -> VAE -> LDM (and its no-ERA5 ablation) -> ensemble forecasts, verification and the report."
     from cyclonediff.world import make_world, world_preset
     from cyclonediff.store import build_store, sources_from_world
+    from cyclonediff.data import write_text_atomic
     from cyclonediff.trainer import load_config, train
     from cyclonediff.report import evaluate, train_no_era5
     plan = DEMO_QUICK if quick else DEMO_FULL
@@ -120,7 +118,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     if not (world / '.done').exists():
         log(f'[1/{n}] synthetic storm world -> {world}')
         make_world(world, world_preset('demo', **plan['world']), progress=True)
-        _done(world / '.done')
+        write_text_atomic(world / '.done', 'done\n')
     store = out / 'store'
     log(f'[2/{n}] sample store -> {store}')
     build_store(sources_from_world(world), store, base.data, progress=True)

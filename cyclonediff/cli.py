@@ -143,7 +143,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     log(f'report: {report}')
     return report
 
-# %% ../nbs/06_cli.ipynb #499d5268
+# %% ../nbs/06_cli.ipynb #75a7a874
 def _kv(words) -> dict:
     "['a=1', 'b=[2,3]'] -> {'a': 1, 'b': [2, 3]} (values read as YAML)."
     import yaml
@@ -184,8 +184,9 @@ def _cmd_fetch(a):
 
 def _cmd_train(a):
     from cyclonediff.trainer import train_main
+    from accelerate import PartialState
     ckpt = train_main(a.stage, a.cfg, a.set, resume=a.resume)
-    print(f'final checkpoint: {ckpt}')
+    if PartialState().is_main_process: print(f'final checkpoint: {ckpt}')     # once under `accelerate launch`
 
 def _cmd_eval(a):
     from cyclonediff.report import evaluate

@@ -28,8 +28,9 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints', 'copy_checkpoint',
            'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning', 'LossWatch',
            'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage', 'VAEStage',
-           'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'make_datasets', 'check_data_config', 'NonFiniteLossError',
-           'NonFiniteLossWarning', 'Trainer', 'train', 'train_main', 'main']
+           'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'make_datasets', 'check_data_config',
+           'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint', 'Trainer',
+           'train', 'train_main', 'main']
 
 # %% ../nbs/04_trainer.ipynb #0c84aa18
 STAGES = ('vae', 'ldm')
@@ -587,16 +588,18 @@ def copy_checkpoint(src, root, name: str) -> Path:
     _swap_into_place(tmp, root / name)
     return root / name
 
-# %% ../nbs/04_trainer.ipynb #77ea3a2d
-def get_rng_state() -> dict:
-    "python, numpy, torch (and CUDA) random states as tensors and numbers."
+# %% ../nbs/04_trainer.ipynb #2b419be9
+def get_rng_state(all_devices: bool = True) -> dict:
+    "python, numpy, torch and CUDA random states as tensors and numbers (CUDA: every device, or the current one)."
     v, pstate, gauss = random.getstate()
     np_name, keys, pos, has_gauss, cached = np.random.get_state()
     st = {'python': {'version': v, 'state': torch.tensor(pstate, dtype=torch.int64), 'gauss': gauss},
           'numpy': {'keys': torch.from_numpy(keys.astype(np.int64)), 'pos': int(pos), 'has_gauss': int(has_gauss),
                     'cached': float(cached)},
           'torch': torch.get_rng_state()}
-    if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
+    if torch.cuda.is_available():
+        if all_devices: st['cuda'] = torch.cuda.get_rng_state_all()
+        else: st['cuda_current'] = torch.cuda.get_rng_state()
     return st
 
 def set_rng_state(st: dict):
@@ -608,6 +611,7 @@ def set_rng_state(st: dict):
     if 'cuda' in st and torch.cuda.is_available():
         states = st['cuda'][:torch.cuda.device_count()]
         torch.cuda.set_rng_state_all([s.cpu() for s in states])
+    if 'cuda_current' in st and torch.cuda.is_available(): torch.cuda.set_rng_state(st['cuda_current'].cpu())
 
 # %% ../nbs/04_trainer.ipynb #47ad0bd6
 class CSVLog:
@@ -795,7 +799,7 @@ class Stage:
     def set_train(self, mode: bool = True):
         for m in self.train_modules(): m.train(mode)
 
-# %% ../nbs/04_trainer.ipynb #895ca422
+# %% ../nbs/04_trainer.ipynb #4d25092e
 _DECODER_PARTS = ('decoder.', 'post_quant_conv.')
 
 class VAEStage(Stage):
@@ -846,10 +850,13 @@ class VAEStage(Stage):
             yield 'disc', d_loss, dlogs
 
     def after_backward(self, accelerator):
-        "Average the GAN's gradients across processes (its modules are not DDP-wrapped)."
+        "Average the GAN's gradients and BatchNorm statistics across processes (its modules are not DDP-wrapped)."
         if accelerator.num_processes > 1:
             for p in self.gan.parameters():
                 if p.grad is not None: p.grad = accelerator.reduce(p.grad, 'mean')
+            with torch.no_grad():
+                for b in self.gan.buffers():
+                    if b.is_floating_point(): b.copy_(accelerator.reduce(b, 'mean'))
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, use_ema: bool = True):
@@ -897,7 +904,17 @@ class VAEStage(Stage):
             warnings.warn(f"latent scaling factor not measured at step {trainer.state['step']} ({e}); this checkpoint "
                           f"cannot start stage 2", stacklevel=2)
 
-# %% ../nbs/04_trainer.ipynb #a0011b28
+# %% ../nbs/04_trainer.ipynb #f19cb142
+def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
+    "A timestep and a noise tensor of `shape` for each sample index, each a function of (seed, index) only."
+    ts, ns = [], []
+    for i in torch.as_tensor(index).tolist():
+        g = torch.Generator(device=device).manual_seed(int(seed) * 1_000_003 + int(i))
+        ts.append(schedule.sample_timesteps(1, device=device, generator=g))
+        ns.append(torch.randn((1, *shape), generator=g, device=device))
+    return torch.cat(ts), torch.cat(ns)
+
+# %% ../nbs/04_trainer.ipynb #6d960f73
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1028,8 +1045,7 @@ class LDMStage(Stage):
     def eval_batch(self, batch, generator) -> tuple:
         x = self.target_image(batch)
         z0 = self.z0(batch, sample=False)
-        t = self.schedule.sample_timesteps(z0.shape[0], device=z0.device, generator=generator)
-        noise = torch.randn(z0.shape, generator=generator, device=generator.device).to(z0.device)
+        t, noise = keyed_draws(batch['index'], self.schedule, z0.shape[1:], generator.initial_seed(), z0.device)
         z_t = self.schedule.q_sample(z0, t, noise)
         ctx = self.emas['unet'].applied(self.unet) if 'unet' in self.emas else contextlib.nullcontext()
         with ctx:
@@ -1060,7 +1076,7 @@ def _progress(it, desc, enabled):
     from tqdm import tqdm
     return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
-# %% ../nbs/04_trainer.ipynb #243d64f5
+# %% ../nbs/04_trainer.ipynb #cb818849
 def _limit(ds, n):
     return ds if n is None or ds is None or len(ds) <= n else Subset(ds, range(n))
 
@@ -1099,12 +1115,21 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #22ba2876
+# %% ../nbs/04_trainer.ipynb #a05d4bd7
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
 class NonFiniteLossWarning(UserWarning):
     "A step was skipped because its loss or gradient was not finite."
+
+class ReplicaDivergenceWarning(UserWarning):
+    "The processes of a multi-process run hold different weights."
+
+def weights_fingerprint(tensors) -> torch.Tensor:
+    "(sum, sum of squares) of all floating-point `tensors` in float64: equal on replicas that hold equal weights."
+    ts = [t.detach().double() for t in tensors if t.is_floating_point()]
+    if not ts: return torch.zeros(2, dtype=torch.float64)
+    return torch.stack([sum(t.sum() for t in ts), sum(t.square().sum() for t in ts)])
 
 _META_KEYS = ('timestamps', 'storm_names', 'sid', 'name', 'index')
 
@@ -1135,6 +1160,11 @@ class Trainer:
                              f"{tc.batch_size} x grad_accum={tc.grad_accum} x {acc.num_processes} process(es)")
         self.steps_per_epoch = self.n_micro // tc.grad_accum
         self.total_steps = tc.max_steps or tc.epochs * self.steps_per_epoch
+        self.global_micro = tc.batch_size * acc.num_processes        # samples in one micro-batch over all processes
+        if self.main:
+            print(f"{tc.stage}: {len(self.train_ds)} training samples; {acc.num_processes} process(es) x batch "
+                  f"{tc.batch_size} x grad_accum {tc.grad_accum} = {self.global_micro * tc.grad_accum} samples a step, "
+                  f"{self.steps_per_epoch} steps an epoch, {self.total_steps} steps")
         self.loader = DataLoader(self.train_ds, batch_sampler=self.sampler, num_workers=tc.num_workers,
                                  pin_memory=self.device.type == 'cuda', persistent_workers=tc.num_workers > 0,
                                  generator=torch.Generator().manual_seed(tc.seed))
@@ -1161,12 +1191,59 @@ class Trainer:
                                 st['ema_updates'][name])
         for k, o in self.optimizers.items(): o.load_state_dict(ld['optimizer'][k])
         for k, s in self.schedulers.items(): s.load_state_dict(ld['scheduler'][k])
-        self.state.update(st['trainer'])
+        saved = dict(st['trainer'])
+        layout = saved.pop('global_micro_batch', self.global_micro), saved.pop('processes', 1)
+        self.state.update(saved)
+        self._convert_position(*layout)
         self.watch.load_state_dict(st['watch'])
         if ld['config'] is not None:
             diff = _config_diff(config_to_dict(ld['config']), config_to_dict(self.cfg))
             if diff: warnings.warn(f"resuming {ck} with a different config: {', '.join(diff)}", stacklevel=3)
         return ld['rng']
+
+    def _convert_position(self, saved_micro: int, saved_processes: int):
+        "Resume mid-epoch with another global micro-batch (processes x batch_size): continue after the samples seen."
+        st, g = self.state, self.cfg.train.grad_accum
+        if saved_micro == self.global_micro or st['batch'] == 0: return
+        seen = st['batch'] * saved_micro
+        st['batch'] = min(seen // (self.global_micro * g) * g, self.n_micro)
+        if self.main:
+            warnings.warn(f"resuming a checkpoint of {saved_processes} process(es) with {saved_micro} samples a micro-batch "
+                          f"on {self.accelerator.num_processes} with {self.global_micro}: epoch {st['epoch']} continues at "
+                          f"batch {st['batch']} ({seen - st['batch'] * self.global_micro} samples of it are seen again)",
+                          stacklevel=3)
+
+    def _restore_rng(self, rng: dict):
+        "Each process's own random state; with another number of processes, fresh per-rank streams (seed + step + rank)."
+        from accelerate.utils import set_seed
+        acc, states = self.accelerator, rng.get('ranks', [rng])         # older checkpoints hold one state
+        if len(states) == acc.num_processes: return set_rng_state(states[acc.process_index])
+        set_seed(self.cfg.train.seed + self.state['step'], device_specific=True)
+        if self.main:
+            warnings.warn(f"the checkpoint holds the random states of {len(states)} process(es), this run has "
+                          f"{acc.num_processes}: noise and dropout continue from fresh seeds (seed + step + rank); "
+                          f"the data order continues exactly", stacklevel=3)
+
+    def _rng_states(self) -> dict:
+        "Every process's random state, list index = rank (one gather: all processes must call it)."
+        acc = self.accelerator
+        if acc.num_processes == 1: return {'ranks': [get_rng_state()]}
+        from accelerate.utils import gather_object
+        return {'ranks': gather_object([get_rng_state(all_devices=False)])}
+
+    def _check_replicas(self) -> float:
+        "Gather a fingerprint of every process's weights and EMAs; log them and warn if the replicas differ."
+        stage, acc = self.stage, self.accelerator
+        ts = [v for m in stage.checkpoint_modules().values() for v in trainable_state(m).values()]
+        ts += [v for e in stage.emas.values() for v in e.state_dict().values() if torch.is_tensor(v)]
+        fp = acc.gather(weights_fingerprint(ts).to(self.device)[None]).cpu()     # (processes, 2)
+        diff = float((fp - fp[0]).abs().max())
+        row = {f'rank{r}_{k}': float(fp[r, i]) for r in range(len(fp)) for i, k in enumerate(('sum', 'sumsq'))}
+        self.logger.log('replicas', self.state['step'], {**row, 'max_abs_diff': diff})
+        if diff > 0 and self.main:
+            warnings.warn(f"the {len(fp)} processes hold different weights at step {self.state['step']} "
+                          f"(fingerprints differ by {diff:.3g}): see logs/replicas.csv", ReplicaDivergenceWarning, stacklevel=3)
+        return diff
 
     # -- the loop ------------------------------------------------------------------------------------
     def fit(self, resume: bool = False) -> Path:
@@ -1200,7 +1277,7 @@ class Trainer:
         self._reset_sums()
         try:
             if tc.eval_at_start and ck is None: self._validate()
-            if rng is not None: set_rng_state(rng)                   # last thing before the loop (see above)
+            if rng is not None: self._restore_rng(rng)               # last thing before the loop (see above)
             while st['step'] < self.total_steps and (tc.max_steps is not None or st['epoch'] < tc.epochs):
                 self._run_epoch()
                 if st['batch'] < self.n_micro: break                 # stopped inside the epoch (step budget)
@@ -1313,7 +1390,7 @@ class Trainer:
         first = next(iter(self.schedulers))
         row = {'epoch': st['epoch'] + st['batch'] / self.n_micro, 'lr': self.schedulers[first].get_last_lr()[0]}
         row.update({k.split('/', 1)[-1]: v for k, v in zip(keys, vals)})
-        row.update(samples_per_s=self.samples / dt_s, bad_steps=st['bad_total'])
+        row.update(samples_per_s=self.samples * self.accelerator.num_processes / dt_s, bad_steps=st['bad_total'])
         self.logger.log('train', st['step'], row)
         if 'loss' in row: self.watch.check(row['loss'], st['step'])
         self.pbar.set_postfix(loss=f"{row.get('loss', math.nan):.4g}", lr=f"{row['lr']:.2e}")
@@ -1374,17 +1451,20 @@ class Trainer:
         is_best = val_loss is not None and math.isfinite(val_loss) and val_loss < st['best_val']
         if is_best: st['best_val'] = val_loss
         path = self.ckpt_root / f'step_{step:07d}'
+        rng = self._rng_states()                                         # collective calls first: every process
+        if acc.num_processes > 1: self._check_replicas()
         if self.main:
             self.extra_files = {}
             stage.before_save(self)
             weights = {f'{p}.{k}': v for p, m in stage.checkpoint_modules().items() for k, v in trainable_state(m).items()}
             ema = {f'{n}.{k}': v for n, e in stage.emas.items() for k, v in e.state_dict().items()}
-            state = {'trainer': {**st, 'last_ckpt': str(path), 'sampler_seed': tc.seed},
+            state = {'trainer': {**st, 'last_ckpt': str(path), 'sampler_seed': tc.seed,
+                                 'global_micro_batch': self.global_micro, 'processes': acc.num_processes},
                      'ema_updates': {n: e.num_updates for n, e in stage.emas.items()}, 'watch': self.watch.state_dict()}
             save_checkpoint(self.ckpt_root, step, weights=weights, ema=ema,
                             optimizer={k: o.state_dict() for k, o in self.optimizers.items()},
                             scheduler={k: s.state_dict() for k, s in self.schedulers.items()},
-                            rng=get_rng_state(), state=state, cfg=self.cfg, extra_tensors=self.extra_files,
+                            rng=rng, state=state, cfg=self.cfg, extra_tensors=self.extra_files,
                             extra={'stage': stage.name, 'val_loss': val_loss, 'epoch': st['epoch'], 'batch': st['batch']})
             if is_best: copy_checkpoint(path, self.ckpt_root, 'best')
             prune_checkpoints(self.ckpt_root, tc.keep_last, protect=[path])

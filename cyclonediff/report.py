@@ -298,7 +298,7 @@ class Doc:
         out.append('</body></html>')
         return '\n'.join(out) + '\n'
 
-# %% ../nbs/05b_report.ipynb #8d9fdad6
+# %% ../nbs/05b_report.ipynb #74774ec9
 @dataclass(kw_only=True)
 class ReportConfig:
     "Choices of an evaluation run (see `evaluate`)."
@@ -308,7 +308,7 @@ class ReportConfig:
     steps: int | None = 20                  # sampler steps (None: the sampler's default)
     guidance: float | None = None           # CFG scale (None: SamplingConfig's default, 7.5)
     baselines: tuple = ('persistence', 'extrapolation', 'steps')
-    max_samples: int | None = None          # evaluate only the first N samples of the split
+    max_samples: int | None = None          # evaluate N samples of the split, evenly spaced over it (its storms)
     leads: tuple | None = None              # leads (h) to evaluate; None: all the rollout reaches in the store
     seed: int = 0                           # sample i is forecast with seed + i (model and STEPS)
     use_ema: bool = True                    # the EMA weights of the checkpoint
@@ -328,7 +328,7 @@ class ReportConfig:
         if self.max_samples is not None and int(self.max_samples) < 1:
             raise ValueError(f'ReportConfig.max_samples={self.max_samples}; expected >= 1 or None')
 
-# %% ../nbs/05b_report.ipynb #39a8664b
+# %% ../nbs/05b_report.ipynb #f981dd21
 def _load_yaml(path: Path) -> dict:
     import yaml
     if not path.is_file(): raise FileNotFoundError(f'{path}: not found')
@@ -506,6 +506,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
             save_figure(ceval.plot_rank_histogram({k: ranks.sum[k] for k in ranks.sum}), stage / 'figures' / 'rank_histogram.png')
             figs['rank_histogram'] = 'figures/rank_histogram.png'
         freq = ceval.radial_spectrum(np.zeros((sdata.image_size, sdata.image_size)))[0]
+        write_csv(pd.DataFrame({'freq_per_px': freq, **{k: spectra.mean(k) for k in spectra.sum}}), stage / 'spectra.csv')
         save_figure(ceval.plot_spectra({k: (freq, spectra.mean(k)) for k in spectra.sum}, res_km=ecfg.res_km,
                                        title='mean power spectrum over samples and leads'),
                     stage / 'figures' / 'spectra.png')
@@ -537,6 +538,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
         raise
     res = dict(out=out, report=out / 'report.md', report_md=out / 'report.md', report_html=out / 'report.html',
                scores=out / 'scores.csv', summary=out / 'summary.csv', samples=out / 'samples.csv',
+               spectra=out / 'spectra.csv',
                config=out / 'eval_config.json', timings=out / 'timings.json',
                figures=sorted((out / 'figures').glob('*.png')))
     if rc.save_forecasts: res.update(forecasts=out / 'forecasts', forecast_index=out / 'forecasts' / 'index.csv')

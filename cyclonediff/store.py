@@ -27,7 +27,7 @@ __all__ = ['SPLITS', 'STORE_FORMAT', 'STATUS', 'COMPRESSION', 'MANIFEST_COLUMNS'
            'load_stats', 'read_manifest', 'build_store', 'inspect_store', 'vector_pairs', 'rotate_fields',
            'CycloneDataset', 'make_loader', 'RadioMapDataset']
 
-# %% ../nbs/00b_store.ipynb #579e1479
+# %% ../nbs/00b_store.ipynb #722211cd
 def _pathlike(x):
     "Paths -> str, lists of paths -> list of str (YAML-ready)."
     if x is None or isinstance(x, (str, os.PathLike)): return None if x is None else str(x)
@@ -42,12 +42,16 @@ class Sources:
     basins: str | list | None = None      # e.g. 'WP' or ['WP', 'EP'] (None: all)
     seasons: int | list | None = None     # e.g. 2020 or [2019, 2020] (None: all)
     sids: list | None = None              # only these storms (IBTrACS SID), e.g. to rebuild a few
+    every_h: int = 3                      # one sample every this many hours of each track (3: every analysis time)
 
     def __post_init__(self):
         if self.sids is not None: self.sids = [str(s) for s in ([self.sids] if isinstance(self.sids, str) else self.sids)]
         self.ibtracs, self.gridsat, self.era5 = _pathlike(self.ibtracs), _pathlike(self.gridsat), _pathlike(self.era5)
         if self.seasons is not None and np.ndim(self.seasons): self.seasons = [int(s) for s in self.seasons]
         if self.basins is not None and not isinstance(self.basins, str): self.basins = list(self.basins)
+        self.every_h = int(self.every_h)
+        if self.every_h <= 0 or self.every_h % 3:
+            raise ValueError(f'Sources.every_h must be a positive multiple of 3 h (the GridSat cadence), got {self.every_h}')
 
 def sources_from_world(world_dir) -> Sources:
     "The `Sources` of a synthetic world written by `cyclonediff.world.make_world` (its folder or the dict it returns)."
@@ -117,7 +121,7 @@ def assign_splits(storms: pd.DataFrame, cfg: SplitConfig | None = None) -> pd.Se
         if sid in out.index: out[sid] = name
     return out
 
-# %% ../nbs/00b_store.ipynb #87a6e154
+# %% ../nbs/00b_store.ipynb #c5d41feb
 _GRIDSAT_NAME = re.compile(r'GRIDSAT-B1\.(\d{4})\.(\d{2})\.(\d{2})\.(\d{2})\.')
 
 def time_str(t) -> str:
@@ -193,7 +197,9 @@ def sample_index(sources: Sources, cfg: DataConfig | None = None, splits: SplitC
         lats, lons = track_position(tracks, st.sid, times)
         for t, la, lo in zip(times, np.atleast_1d(lats), np.atleast_1d(lons)):
             split = split_of[st.sid]
-            if split is None:
+            if (t - times[0]) % pd.Timedelta(hours=sources.every_h):
+                code, msg = 'between_samples', f'not on the {sources.every_h}-hourly sampling of the track (Sources.every_h)'
+            elif split is None:
                 code, msg = 'season_not_in_split', f'season {st.season} is in no split range {splits.seasons}'
             elif (msg := _first_missing([(t + dt, r) for dt, r in frames], ir, 'no GridSat-B1 file for')):
                 code = 'missing_ir'
@@ -565,7 +571,7 @@ def rotate_fields(x, k: int = 0, mirror: bool = False, pairs=(), channel_dim: in
         x.select(channel_dim, iu).copy_(u); x.select(channel_dim, iv).copy_(v)
     return x
 
-# %% ../nbs/00b_store.ipynb #32911d10
+# %% ../nbs/00b_store.ipynb #98bf26c1
 import torch
 
 class CycloneDataset(torch.utils.data.Dataset):
@@ -579,7 +585,10 @@ class CycloneDataset(torch.utils.data.Dataset):
         self.cfg, self.split = DataConfig(**conf['data']), split
         man = read_manifest(store)
         man = man[(man['status'] == 'ok') & ((man['split'] == split) if split != 'all' else True)]
-        self.meta = man.reset_index(drop=True).iloc[:max_samples] if max_samples is not None else man.reset_index(drop=True)
+        man = man.reset_index(drop=True)
+        if max_samples is not None and max_samples < len(man):     # evenly spaced: over the split's storms, not the first few
+            man = man.iloc[np.unique(np.linspace(0, len(man) - 1, int(max_samples)).round().astype(int))].reset_index(drop=True)
+        self.meta = man
         self.slots = self.meta['slot'].to_numpy(int)
         store_leads = list(self.cfg.leads_h)
         self.leads = store_leads if leads is None else [int(h) for h in leads]

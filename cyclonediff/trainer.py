@@ -32,7 +32,7 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint', 'Trainer',
            'train', 'train_main', 'main']
 
-# %% ../nbs/04_trainer.ipynb #0c84aa18
+# %% ../nbs/04_trainer.ipynb #d7b2dc56
 STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
@@ -56,6 +56,7 @@ class TrainConfig:
     # -- length
     epochs: int = 1
     max_steps: int | None = None           # optimiser steps; when set it overrides `epochs`
+    time_limit_min: float | None = None    # stop, with a checkpoint, at the first log step after this many minutes
     # -- optimiser and schedule
     lr: float = 1e-4
     min_lr: float = 0.0
@@ -1115,7 +1116,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #a05d4bd7
+# %% ../nbs/04_trainer.ipynb #66838286
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1253,7 +1254,7 @@ class Trainer:
         cfg, tc, stage = self.cfg, self.cfg.train, self.stage
         acc = self.accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum,
                                              cpu=tc.cpu)
-        self.device, self.main = acc.device, acc.is_main_process
+        self.device, self.main, self.t_fit = acc.device, acc.is_main_process, time.perf_counter()
         self.out_dir = Path(tc.out_dir.format(stage=tc.stage))
         self.ckpt_root = self.out_dir / 'checkpoints'
         if not resume and list_checkpoints(self.ckpt_root):
@@ -1361,10 +1362,20 @@ class Trainer:
             self.sums[k] = self.sums.get(k, 0) + torch.where(ok, v, 0.0)
             self.counts[k] = self.counts.get(k, 0) + ok.float()
 
+    def _out_of_time(self) -> bool:
+        "Has train.time_limit_min passed? The same answer on every process (one all-reduce, at log steps only)."
+        tc = self.cfg.train
+        late = float(time.perf_counter() - self.t_fit > 60 * tc.time_limit_min)
+        return bool(self.accelerator.reduce(torch.tensor([late], device=self.device), 'sum') > 0)
+
     def _after_step(self):
         tc, st = self.cfg.train, self.state
         step = st['step']
         self.pbar.update(1)
+        if tc.time_limit_min is not None and step % tc.log_every == 0 and step < self.total_steps and self._out_of_time():
+            if self.main: print(f"{tc.stage}: time limit of {tc.time_limit_min} min reached at step {step} "
+                                f"(of {self.total_steps}): checkpoint and stop; --resume continues")
+            self.total_steps = step
         if step % tc.log_every == 0 or step == self.total_steps: self._log()
         if step % tc.ckpt_every == 0 or step == self.total_steps:
             self._save(self._validate())

@@ -54,3 +54,20 @@ def test_build_store_from_world_and_inspect(world, tmp_path):
 def test_build_needs_sources(tmp_path):
     r = cli('data', 'build', '--out', tmp_path / 's', check=False)
     assert r.returncode != 0 and '--world' in r.stderr
+
+def test_build_every_12h_takes_every_fourth_time(world, tmp_path):
+    import pandas as pd
+    counts = {}
+    for h in (3, 12):
+        store = tmp_path / f'store{h}'
+        cli('data', 'build', '--world', world, '--out', store, '--every-h', h, 'image_size=32', 'leads_h=[3]')
+        man = pd.read_csv(store / 'manifest.csv')
+        counts[h] = int((man.status == 'ok').sum())
+        if h == 12: assert 'between_samples' in set(man.reason_code.dropna())
+    assert 0 < counts[12] < counts[3] / 2
+    r = cli('data', 'build', '--world', world, '--out', tmp_path / 'bad', '--every-h', 4, check=False)
+    assert r.returncode != 0 and 'every_h' in r.stderr and 'Traceback' not in r.stderr
+
+def test_no_era5_is_for_stage_ldm():
+    r = cli('train', 'vae', '--cfg', Path(__file__).parents[1] / 'configs' / 'tiny.yaml', '--no-era5', check=False)
+    assert r.returncode != 0 and '--no-era5 is for stage ldm' in r.stderr

@@ -52,3 +52,15 @@ def test_demo_interrupted_then_rerun_completes(tmp_path):
         p.send_signal(signal.SIGKILL); p.wait()
     assert not (out / 'eval' / 'report.html').exists()
     check_outputs(out, demo(out))
+
+def test_eval_command_with_leads_and_baselines(first_run, tmp_path):
+    out, r, _ = first_run
+    assert r.returncode == 0, r.stderr[-3000:]
+    ev = tmp_path / 'ev'
+    e = subprocess.run([sys.executable, '-m', 'cyclonediff.cli', 'eval', '--ckpt', str(out / 'runs' / 'ldm'),
+                        '--store', str(out / 'store'), '--out', str(ev), '--members', '2', '--steps', '3',
+                        '--leads', '3', '--baselines', 'persistence', '--max-samples', '1'],
+                       capture_output=True, text=True, timeout=600)
+    assert e.returncode == 0, e.stderr[-3000:]
+    df = pd.read_csv(ev / 'scores.csv')
+    assert set(df.method) == {'ldm', 'persistence'} and set(df.lead) == {3}

@@ -1,0 +1,172 @@
+"""Forecast skill at GPU scale (issue 8): world -> store -> VAE -> LDM and its no-ERA5 ablation -> 16-member
+verification on held-out storms against persistence, pySTEPS extrapolation and STEPS -> benchmarks/SKILL.md's table.
+
+    python benchmarks/skill.py --out /tmp/skill --gpus 2 [--storms 200 --days 40 --every-h 12]
+                               [--vae-steps 1500 --vae-min 2] [--ldm-steps 2500 --ldm-min 3] [--members 16]
+
+Every step is the user's command (`cyclonediff data synth|build`, `[accelerate launch] cyclonediff train`,
+`cyclonediff eval`) with configs/gpu.yaml. With 2 GPUs the VAE trains on both (DDP), then the model and its
+no-ERA5 ablation train side by side, one per GPU. `--*-min` caps each training in minutes (train.time_limit_min:
+a checkpoint at the first log step after the limit), so the whole run fits one 10-minute device call.
+Each phase is skipped when its output exists; `--phase table` only rebuilds the table from --out.
+"""
+import argparse, json, os, socket, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LEADS = [3, 6, 12, 24]
+TARGETS = "VAE PSNR >= 30 dB; mean beats persistence and extrapolation on RMSE and CSI 220 K from +6 h; " \
+          "CRPS beats STEPS; SSR in [0.8, 1.2] at +12 h; member spectrum within 2x of truth at the smallest scales; " \
+          "ERA5 improves the +24 h scores"
+
+
+def sh(cmd, log=None, env=None, wait=True):
+    print('$', ' '.join(map(str, cmd)), flush=True)
+    f = open(log, 'w') if log else None
+    p = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=f or None, stderr=subprocess.STDOUT if f else None,
+                         env={**os.environ, **(env or {})})
+    if not wait: return p
+    if p.wait(): raise SystemExit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}" + (f"; see {log}" if log else ''))
+    return p
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def cli(gpus=1):
+    "`cyclonediff`, under `accelerate launch` on several GPUs."
+    if gpus <= 1: return [sys.executable, '-m', 'cyclonediff.cli']
+    return [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(gpus), '--num_machines', '1',
+            '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', str(free_port()), '-m', 'cyclonediff.cli']
+
+
+def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
+    "Reconstruction PSNR (dB over the 150 K range of the normalised images) of the stage-2 run's VAE on `split`."
+    import torch
+    from cyclonediff.store import CycloneDataset
+    from cyclonediff.trainer import load_ldm
+    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+    m = load_ldm(ldm_run, device=dev)
+    ds = CycloneDataset(store, split, max_samples=max_samples)
+    vals = []
+    with torch.no_grad():
+        for i in range(0, len(ds), 16):
+            x = torch.cat([ds[j]['target'] for j in range(i, min(i + 16, len(ds)))])[:, None].to(dev)   # every lead frame
+            r = m['vae'].decode(m['vae'].encode(x).mode()).clamp(-1, 1)
+            mse = (r - x).pow(2).flatten(1).mean(1)
+            vals += (10 * torch.log10(4.0 / mse.clamp_min(1e-12))).tolist()                      # peak-to-peak 2 = 150 K
+    return dict(psnr_db=sum(vals) / len(vals), frames=len(vals), samples=len(ds))
+
+
+def table(out: Path) -> str:
+    "SKILL.md's table and the target checks from eval/summary.csv and eval/spectra.csv."
+    import numpy as np, pandas as pd
+    s = pd.read_csv(out / 'eval' / 'summary.csv')
+    get = lambda meth, lead, kind, metric: s[(s.method == meth) & (s.lead == lead) & (s.member == kind) & (s.metric == metric)]['mean']
+    val = lambda *k: float(get(*k).iloc[0]) if len(get(*k)) else float('nan')
+    methods = [m for m in ('ldm', 'ldm_no_era5', 'persistence', 'extrapolation', 'steps') if m in set(s.method)]
+    cols = [('RMSE K', 'mean', 'rmse'), ('MAE K', 'mean', 'mae'), ('CSI 220K', 'mean', 'csi_220K'),
+            ('FSS 220K', 'mean', None), ('SSIM', 'mean', 'ssim'), ('CRPS K', 'ens', 'crps'), ('SSR', 'ens', 'ssr')]
+    fss = sorted((m for m in set(s.metric) if m.startswith('fss_220K_')), key=lambda m: int(m.split('_')[-1][:-2]))
+    fss_m = fss[len(fss) // 2] if fss else None
+    md = ['| lead | method | ' + ' | '.join(c[0] if c[2] else f'{fss_m}' for c in cols) + ' |', '|' + '---|' * (len(cols) + 2)]
+    for lead in LEADS:
+        for m in methods:
+            kinds = {'mean': 'mean', 'ens': 'ens'}
+            cells = []
+            for _, kind, metric in cols:
+                metric = metric or fss_m
+                v = val(m, lead, kinds[kind], metric)
+                if not np.isfinite(v) and kind == 'ens': v = val(m, lead, 'mean', metric) if metric == 'crps' else v
+                cells.append('-' if not np.isfinite(v) else f'{v:.3g}')
+            md.append(f'| +{lead} h | {m} | ' + ' | '.join(cells) + ' |')
+    checks = []
+    vp = json.loads((out / 'vae_psnr.json').read_text()) if (out / 'vae_psnr.json').is_file() else None
+    if vp: checks.append(('VAE reconstruction PSNR >= 30 dB on held-out storms', vp['psnr_db'] >= 30, f"{vp['psnr_db']:.1f} dB over {vp['frames']} frames"))
+    for lead in (6, 12, 24):
+        for base in ('persistence', 'extrapolation'):
+            r, rb = val('ldm', lead, 'mean', 'rmse'), val(base, lead, 'mean', 'rmse')
+            c, cb = val('ldm', lead, 'mean', 'csi_220K'), val(base, lead, 'mean', 'csi_220K')
+            checks.append((f'+{lead} h: ensemble mean beats {base} on RMSE', r < rb, f'{r:.2f} vs {rb:.2f} K'))
+            checks.append((f'+{lead} h: ensemble mean beats {base} on CSI 220 K', c > cb, f'{c:.3f} vs {cb:.3f}'))
+    for lead in LEADS:
+        c, cs = val('ldm', lead, 'ens', 'crps'), val('steps', lead, 'ens', 'crps')
+        checks.append((f'+{lead} h: CRPS beats STEPS', c < cs, f'{c:.2f} vs {cs:.2f} K'))
+    ssr = val('ldm', 12, 'ens', 'ssr')
+    checks.append(('+12 h: spread-skill ratio in [0.8, 1.2]', 0.8 <= ssr <= 1.2, f'{ssr:.2f}'))
+    sp = out / 'eval' / 'spectra.csv'
+    if sp.is_file():
+        d = pd.read_csv(sp)
+        hi = d[d.freq_per_px >= 0.75 * d.freq_per_px.max()]                      # the shortest quarter of wavenumbers
+        ratio = float(np.exp(np.mean(np.log(hi['ldm (member)'] / hi['truth']))))
+        checks.append(('member spectrum within 2x of the truth at the smallest scales', 0.5 <= ratio <= 2,
+                       f'member/truth power {ratio:.2f} (geometric mean over wavenumbers >= 0.75 x max)'))
+    if 'ldm_no_era5' in methods:
+        for metric, kind, better in (('rmse', 'mean', -1), ('crps', 'ens', -1), ('csi_220K', 'mean', 1)):
+            a, b = val('ldm', 24, kind, metric), val('ldm_no_era5', 24, kind, metric)
+            checks.append((f'+24 h: ERA5 improves {metric}', (a - b) * better > 0, f'{a:.3f} with vs {b:.3f} without'))
+    md += ['', '| target | met | value |', '|---|---|---|'] + [f'| {n} | {"n/a" if "nan" in v else "yes" if ok else "**no**"} | {v} |' for n, ok, v in checks]
+    return '\n'.join(md) + '\n'
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--out', default='runs/skill'); ap.add_argument('--cfg', default=str(ROOT / 'configs' / 'gpu.yaml'))
+    ap.add_argument('--gpus', type=int, default=1); ap.add_argument('--workers', type=int, default=os.cpu_count() or 1)
+    ap.add_argument('--storms', type=int, default=200); ap.add_argument('--days', type=float, default=40)
+    ap.add_argument('--every-h', type=int, default=12)
+    ap.add_argument('--vae-steps', type=int, default=1500); ap.add_argument('--vae-min', type=float, default=2.0)
+    ap.add_argument('--ldm-steps', type=int, default=2500); ap.add_argument('--ldm-min', type=float, default=3.0)
+    ap.add_argument('--members', type=int, default=16); ap.add_argument('--max-samples', type=int, default=24)
+    ap.add_argument('--phase', default='all', help='all | table')
+    ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
+    a = ap.parse_args()
+    LEADS[:] = [int(h) for h in a.leads.split(',')]
+    out = Path(a.out).resolve(); out.mkdir(parents=True, exist_ok=True)
+    world, store, runs, ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
+    times = json.loads((out / 'times.json').read_text()) if (out / 'times.json').is_file() else {}
+    def phase(name, fn):
+        if name in times: return
+        t0 = time.perf_counter(); fn(); times[name] = round(time.perf_counter() - t0, 1)
+        (out / 'times.json').write_text(json.dumps(times, indent=1))
+        print(f'[{name}] {times[name]} s', flush=True)
+    common = [f'train.store={store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25']
+    if a.phase == 'all':
+        phase('world', lambda: sh(cli() + ['data', 'synth', '--out', world, '--preset', 'train', '--workers', a.workers,
+                                           f'n_storms={a.storms}', f'days={a.days}'], log=out / 'world.log'))
+        from cyclonediff.trainer import load_config
+        dc = load_config(a.cfg).data                               # the store is cut for the config's data section
+        data_kv = [f'image_size={dc.image_size}', f'history={dc.history}', f"leads_h=[{','.join(map(str, dc.leads_h))}]",
+                   f"era5_channels=[{','.join(dc.era5_channels)}]"]
+        phase('store', lambda: sh(cli() + ['data', 'build', '--world', world, '--out', store, '--workers', a.workers,
+                                           '--every-h', a.every_h, *data_kv], log=out / 'store.log'))
+        phase('vae', lambda: sh(cli(a.gpus) + ['train', 'vae', '--cfg', a.cfg, *common, f'train.out_dir={runs}/{{stage}}',
+                                               f'train.max_steps={a.vae_steps}', f'train.time_limit_min={a.vae_min}',
+                                               f'train.ckpt_every={a.vae_steps}'], log=out / 'vae.log'))
+        def ldm():
+            ld = [*common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}', f'train.time_limit_min={a.ldm_min}',
+                  f'train.ckpt_every={a.ldm_steps}']
+            jobs = [(['train', 'ldm', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
+                    (['train', 'ldm', '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'], 'ldm_no_era5.log',
+                     '1' if a.gpus > 1 else '0')]
+            if a.gpus > 1:                                           # side by side, one GPU each
+                ps = [sh(cli() + j, log=out / lg, env={'CUDA_VISIBLE_DEVICES': g}, wait=False) for j, lg, g in jobs]
+                if any(p.wait() for p in ps): raise SystemExit(f'stage-2 training failed; see {out}/ldm*.log')
+            else:
+                for j, lg, _ in jobs: sh(cli() + j, log=out / lg)
+        phase('ldm', ldm)
+        phase('vae_psnr', lambda: (out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', store))))
+        phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
+                                          '--steps', 20, '--leads', ','.join(map(str, LEADS)), '--ablation', runs / 'ldm_no_era5',
+                                          '--max-samples', a.max_samples], log=out / 'eval.log'))
+    md = table(out)
+    (out / 'skill_table.md').write_text(md)
+    print(md)
+    print(json.dumps(times))
+
+
+if __name__ == '__main__':
+    main()

@@ -160,7 +160,8 @@ def main():
         phase('ldm', ldm)
         phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
                                           '--steps', 20, '--leads', ','.join(map(str, LEADS)), '--ablation', runs / 'ldm_no_era5',
-                                          '--max-samples', a.max_samples], log=out / 'eval.log'))
+                                          '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],
+                                 log=out / 'eval.log'))
         phase('vae_psnr', lambda: (out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', store))))
     md = table(out)
     (out / 'skill_table.md').write_text(md)

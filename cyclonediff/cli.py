@@ -143,7 +143,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     log(f'report: {report}')
     return report
 
-# %% ../nbs/06_cli.ipynb #1b3c9628
+# %% ../nbs/06_cli.ipynb #c66147cd
 def _kv(words) -> dict:
     "['a=1', 'b=[2,3]'] -> {'a': 1, 'b': [2, 3]} (values read as YAML)."
     import yaml
@@ -199,7 +199,7 @@ def _cmd_eval(a):
     res = evaluate(a.ckpt, a.store, a.out, members=a.members, steps=a.steps, sampler=a.sampler,
                    guidance=a.guidance, max_samples=a.max_samples, seed=a.seed, split=a.split,
                    ablation_ckpt=a.ablation, leads=[int(h) for h in words(a.leads)] if a.leads else None,
-                   baselines=tuple(words(a.baselines)))
+                   baselines=tuple(words(a.baselines)), workers=a.workers)
     print(f"report: {res.get('report_html', res.get('report'))}")
 
 def _cmd_demo(a): run_demo(a.out, quick=a.quick)
@@ -236,6 +236,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--split', default='test'); p.add_argument('--ablation', help='checkpoint of the model trained without ERA5')
     p.add_argument('--leads', help='hours to verify, e.g. 3,6,12,24 (default: every lead of the store)')
     p.add_argument('--baselines', default='persistence,extrapolation,steps', help="comma-separated; '' for none")
+    p.add_argument('--workers', type=int, default=0, help='processes verifying samples while the GPU forecasts')
     p.set_defaults(fn=_cmd_eval)
     p = sub.add_parser('demo', help='the whole system on the synthetic storm world')
     p.add_argument('--out', default='demo_out'); p.add_argument('--quick', action='store_true', help='a smaller, faster demo (tests)')

@@ -1077,7 +1077,7 @@ def _progress(it, desc, enabled):
     from tqdm import tqdm
     return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
-# %% ../nbs/04_trainer.ipynb #cb818849
+# %% ../nbs/04_trainer.ipynb #ae6f4efe
 def _limit(ds, n):
     return ds if n is None or ds is None or len(ds) <= n else Subset(ds, range(n))
 
@@ -1093,7 +1093,9 @@ def make_datasets(cfg: RunConfig) -> tuple:
     if tc.dataset == 'radiomap':
         make = lambda split, aug: _store.RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
     else:
-        make = lambda split, aug: _store.CycloneDataset(tc.store, split, leads=cfg.data.leads_h, augment=aug)
+        # stage 2 forecasts one lead: reading the later leads' targets and ERA5 would only slow the loader down
+        leads = cfg.data.leads_h[:tc.lead_index + 1] if tc.stage == 'ldm' else cfg.data.leads_h
+        make = lambda split, aug: _store.CycloneDataset(tc.store, split, leads=leads, augment=aug)
     train = make(tc.train_split, tc.augment)
     if isinstance(getattr(train, 'cfg', None), DataConfig): check_data_config(train.cfg, cfg.data, tc.store)
     try:

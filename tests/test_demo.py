@@ -59,7 +59,7 @@ def test_eval_command_with_leads_and_baselines(first_run, tmp_path):
     ev = tmp_path / 'ev'
     e = subprocess.run([sys.executable, '-m', 'cyclonediff.cli', 'eval', '--ckpt', str(out / 'runs' / 'ldm'),
                         '--store', str(out / 'store'), '--out', str(ev), '--members', '2', '--steps', '3',
-                        '--leads', '3', '--baselines', 'persistence', '--max-samples', '1'],
+                        '--leads', '3', '--baselines', 'persistence', '--max-samples', '1', '--workers', '1'],
                        capture_output=True, text=True, timeout=600)
     assert e.returncode == 0, e.stderr[-3000:]
     df = pd.read_csv(ev / 'scores.csv')

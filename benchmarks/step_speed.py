@@ -1,0 +1,153 @@
+#!/usr/bin/env python
+"""One training step of the latent diffusion stage, three ways in one run (issue 10):
+
+  seed     the seeds' way: float32, eager, plain AdamW (no foreach, no fused)
+  ours     bf16 autocast, channels_last, fused AdamW (the trainer's defaults on CUDA)
+  ours+c   the same under torch.compile
+  peer     diffusers' UNet2DModel with the seed UNet's layout (in = latent 64 + condition 128, out 64, 32 x 32,
+           blocks 128/256/512/1024, 2 layers a block, attention in the two lowest blocks), fed the same
+           condition through our condition encoder, under the `ours` harness
+
+    python benchmarks/step_speed.py --device cuda --batches 8 32 128 256 [--latent 64 16] [--paths seed ours ours+c peer]
+    python benchmarks/step_speed.py --tiny                                # a CPU check that everything runs
+
+For each (path, latent, batch): samples/s (median of timed steps after warm-up, CUDA synchronised), FLOPs of one
+forward + backward counted with torch.utils.flop_counter.FlopCounterMode on an uncompiled copy, achieved TFLOP/s,
+MFU against --peak-tflops (989: H100/H200 dense bf16), peak memory. Ratios: ours / peer at each batch, ours / seed.
+The condition encoder (B, 1+history, 256, 256) + (B, 4, 256, 256) -> (B, 128, 32, 32) is part of every step.
+"""
+from __future__ import annotations
+
+import argparse, copy, json, os, statistics, sys, time
+
+sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..')))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
+from cyclonediff.unet import CycloneUNet, UNetConfig  # noqa: E402
+
+TINY = dict(cond_channels=8, base_channels=16, channel_mults=(1, 2), num_res_blocks=1, attn_resolutions=(),
+            num_heads=2, norm_groups=4, image_size=64, latent_size=8)
+
+
+class PeerUNet(torch.nn.Module):
+    "diffusers' UNet2DModel on [latent, downsampled condition], the condition from our encoder."
+    def __init__(self, cfg: UNetConfig):
+        super().__init__()
+        from diffusers import UNet2DModel
+        ours = CycloneUNet(cfg)
+        self.encoder, self.down = ours.cond_encoder, ours.cond_down
+        ch = [cfg.base_channels * m for m in cfg.channel_mults]
+        n = len(ch)
+        self.net = UNet2DModel(sample_size=cfg.latent_size, in_channels=cfg.latent_channels + self.down.out_channels,
+                               out_channels=cfg.latent_channels, block_out_channels=tuple(ch), layers_per_block=cfg.num_res_blocks,
+                               down_block_types=tuple('AttnDownBlock2D' if i >= n - 2 else 'DownBlock2D' for i in range(n)),
+                               up_block_types=tuple('AttnUpBlock2D' if i < 2 else 'UpBlock2D' for i in range(n)),
+                               norm_num_groups=min(32, cfg.norm_groups), attention_head_dim=max(ch[-1] // cfg.num_heads, 8))
+
+    def forward(self, z, t, gridsat, era5):
+        c = self.down(self.encoder(gridsat, era5))
+        return self.net(torch.cat([z, c], 1), t).sample
+
+
+def build(path, cfg, device):
+    net = (PeerUNet(cfg) if path == 'peer' else CycloneUNet(cfg)).to(device)
+    fast = path != 'seed' and device.type == 'cuda'
+    if fast: net = net.to(memory_format=torch.channels_last)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **(dict(fused=True) if fast else dict(foreach=False, fused=False)))
+    return net, opt, fast
+
+
+def inputs(cfg, batch, device, fast):
+    mf = torch.channels_last if fast else torch.contiguous_format
+    g = torch.Generator(device='cpu').manual_seed(0)
+    r = lambda *s: torch.randn(*s, generator=g).to(device).contiguous(memory_format=mf)
+    return dict(z=r(batch, cfg.latent_channels, cfg.latent_size, cfg.latent_size),
+                gridsat=r(batch, cfg.in_gridsat, cfg.image_size, cfg.image_size),
+                era5=r(batch, cfg.in_era5, cfg.image_size, cfg.image_size),
+                t=torch.randint(0, 1000, (batch,), generator=g).to(device))
+
+
+def step_fn(net, opt, fast, device):
+    amp = torch.autocast(device.type, dtype=torch.bfloat16) if fast else torch.autocast(device.type, enabled=False)
+    def step(x):
+        with amp:
+            pred = net(x['z'], x['t'], x['gridsat'], x['era5'])
+        loss = F.mse_loss(pred.float(), x['z'])
+        loss.backward()
+        opt.step(); opt.zero_grad(set_to_none=True)
+    return step
+
+
+def flops_per_sample(net, x, fast, device) -> float:
+    from torch.utils.flop_counter import FlopCounterMode
+    m = copy.deepcopy(net)
+    amp = torch.autocast(device.type, dtype=torch.bfloat16) if fast else torch.autocast(device.type, enabled=False)
+    with FlopCounterMode(display=False) as fc:
+        with amp:
+            out = m(x['z'], x['t'], x['gridsat'], x['era5'])
+        F.mse_loss(out.float(), x['z']).backward()
+    return fc.get_total_flops() / x['z'].shape[0]
+
+
+def measure(path, latent, batch, a, device):
+    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, **(TINY if a.tiny else {}))
+    torch.manual_seed(0)
+    net, opt, fast = build(path, cfg, device)
+    x = inputs(cfg, batch, device, fast)
+    flops = flops_per_sample(net, x, fast, device)
+    if path == 'ours+c': net = torch.compile(net)
+    step = step_fn(net, opt, fast, device)
+    sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
+    if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
+    for _ in range(a.warmup): step(x)
+    sync()
+    times = []
+    for _ in range(a.steps):
+        t0 = time.perf_counter(); step(x); sync(); times.append(time.perf_counter() - t0)
+    sps = batch / statistics.median(times)
+    peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else float('nan')
+    del net, opt, x
+    if device.type == 'cuda': torch.cuda.empty_cache()
+    tf = flops * sps / 1e12
+    return dict(path=path, latent=latent, batch=batch, samples_per_s=round(sps, 1), gflop_per_sample=round(flops / 1e9, 2),
+                tflops=round(tf, 1), mfu=round(tf / a.peak_tflops, 4), peak_gib=round(peak, 2))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    ap.add_argument('--batches', type=int, nargs='+', default=[8, 32, 128, 256])
+    ap.add_argument('--latent', type=int, nargs='+', default=[64, 16])
+    ap.add_argument('--paths', nargs='+', default=['seed', 'ours', 'ours+c', 'peer'])
+    ap.add_argument('--history', type=int, default=0); ap.add_argument('--warmup', type=int, default=3)
+    ap.add_argument('--steps', type=int, default=10); ap.add_argument('--peak-tflops', type=float, default=989.0)
+    ap.add_argument('--tiny', action='store_true', help='small model and images: a quick check on a CPU')
+    ap.add_argument('--json', default=None, help='also write the rows here')
+    a = ap.parse_args()
+    if a.tiny: a.batches, a.latent, a.steps, a.warmup = [b for b in a.batches if b <= 8] or [4], [4], 2, 1
+    device = torch.device(a.device)
+    rows = []
+    for latent in a.latent:
+        for batch in a.batches:
+            for path in a.paths:
+                if path == 'peer' and latent != 64 and not a.tiny: continue     # the peer's layout is the latent-64 one
+                try: r = measure(path, latent, batch, a, device)
+                except torch.OutOfMemoryError: r = dict(path=path, latent=latent, batch=batch, samples_per_s=float('nan'), error='OOM')
+                rows.append(r); print(json.dumps(r), flush=True)
+    by = {(r['path'], r['latent'], r['batch']): r['samples_per_s'] for r in rows}
+    print('\n| latent | batch | ' + ' | '.join(a.paths) + ' | ours/peer | ours/seed | ours+c/peer |')
+    print('|---|---|' + '---|' * (len(a.paths) + 3))
+    for latent in a.latent:
+        for batch in a.batches:
+            v = {p: by.get((p, latent, batch), float('nan')) for p in a.paths}
+            ratio = lambda x, y: f"{v.get(x, float('nan')) / v[y]:.2f}" if v.get(y) else '-'
+            print(f"| {latent} | {batch} | " + ' | '.join(f"{v[p]:.1f}" for p in a.paths) +
+                  f" | {ratio('ours', 'peer') if 'peer' in v else '-'} | {ratio('ours', 'seed') if 'seed' in v else '-'} | "
+                  f"{ratio('ours+c', 'peer') if 'peer' in v else '-'} |")
+    if a.json: open(a.json, 'w').write(json.dumps(rows, indent=1))
+
+
+if __name__ == '__main__':
+    main()

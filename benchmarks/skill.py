@@ -67,7 +67,7 @@ def table(out: Path) -> str:
     s = pd.read_csv(out / 'eval' / 'summary.csv')
     get = lambda meth, lead, kind, metric: s[(s.method == meth) & (s.lead == lead) & (s.member == kind) & (s.metric == metric)]['mean']
     val = lambda *k: float(get(*k).iloc[0]) if len(get(*k)) else float('nan')
-    methods = [m for m in ('ldm', 'ldm_no_era5', 'persistence', 'extrapolation', 'steps') if m in set(s.method)]
+    methods = [m for m in ('ldm', 'ldm_no_era5', 'persistence', 'extrapolation', 'steps', 'vae_recon') if m in set(s.method)]
     cols = [('RMSE K', 'mean', 'rmse'), ('MAE K', 'mean', 'mae'), ('CSI 220K', 'mean', 'csi_220K'),
             ('FSS 220K', 'mean', None), ('SSIM', 'mean', 'ssim'), ('CRPS K', 'ens', 'crps'), ('SSR', 'ens', 'ssr')]
     fss = sorted((m for m in set(s.metric) if m.startswith('fss_220K_')), key=lambda m: int(m.split('_')[-1][:-2]))
@@ -121,6 +121,7 @@ def main():
     ap.add_argument('--vae-steps', type=int, default=1500); ap.add_argument('--vae-min', type=float, default=2.0)
     ap.add_argument('--ldm-steps', type=int, default=2500); ap.add_argument('--ldm-min', type=float, default=3.0)
     ap.add_argument('--members', type=int, default=16); ap.add_argument('--max-samples', type=int, default=24)
+    ap.add_argument('--guidance', type=float, default=7.5, help='CFG scale (7.5 as in seed 000; 2-4 was better calibrated on the CPU demo)')
     ap.add_argument('--phase', default='all', help='all | table')
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
     a = ap.parse_args()
@@ -159,7 +160,7 @@ def main():
                 for j, lg, _ in jobs: sh(cli() + j, log=out / lg)
         phase('ldm', ldm)
         phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
-                                          '--steps', 20, '--leads', ','.join(map(str, LEADS)), '--ablation', runs / 'ldm_no_era5',
+                                          '--steps', 20, '--guidance', a.guidance, '--leads', ','.join(map(str, LEADS)), '--ablation', runs / 'ldm_no_era5',
                                           '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],
                                  log=out / 'eval.log'))
         phase('vae_psnr', lambda: (out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', store))))

@@ -31,9 +31,9 @@ log = logging.getLogger('cyclonediff.report')
 __all__ = ['log', 'STAGING', 'COMPAT_FIELDS', 'MIN_FRAMES', 'ENSEMBLE_BASELINES', 'HEADLINE', 'SCORE_MEANINGS', 'atomic_path',
            'write_text', 'write_csv', 'save_figure', 'save_npz', 'publish', 'check_compatible', 'rollout_leads',
            'zero_era5', 'NoERA5', 'train_no_era5', 'run_baselines', 'headline_scale', 'headline_table', 'Doc',
-           'ReportConfig', 'store_data_config', 'verify_sample', 'evaluate', 'build_report', 'open_forecast',
-           'load_forecasts', 'viewer_figure', 'forecast_viewer', 'eval_main', 'add_eval_arguments', 'eval_from_args',
-           'main']
+           'ReportConfig', 'store_data_config', 'vae_reconstruction', 'verify_sample', 'evaluate', 'build_report',
+           'open_forecast', 'load_forecasts', 'viewer_figure', 'forecast_viewer', 'eval_main', 'add_eval_arguments',
+           'eval_from_args', 'main']
 
 # %% ../nbs/05b_report.ipynb #06137621
 @contextlib.contextmanager
@@ -300,7 +300,7 @@ class Doc:
         out.append('</body></html>')
         return '\n'.join(out) + '\n'
 
-# %% ../nbs/05b_report.ipynb #74774ec9
+# %% ../nbs/05b_report.ipynb #ed2965a2
 @dataclass(kw_only=True)
 class ReportConfig:
     "Choices of an evaluation run (see `evaluate`)."
@@ -318,6 +318,7 @@ class ReportConfig:
     n_figures: int = 3                      # comparison grids for the first N samples
     save_forecasts: bool = True             # forecasts/*.npz for forecast_viewer
     threshold_k: float = 220.0              # cold-top event of the headline table (Tb < threshold)
+    vae_floor: bool = True                  # also score decode(encode(truth)) as `vae_recon`: the VAE's own error
 
     def __post_init__(self):
         from cyclonediff.sampling import SamplingConfig
@@ -330,7 +331,7 @@ class ReportConfig:
         if self.max_samples is not None and int(self.max_samples) < 1:
             raise ValueError(f'ReportConfig.max_samples={self.max_samples}; expected >= 1 or None')
 
-# %% ../nbs/05b_report.ipynb #5e5774ab
+# %% ../nbs/05b_report.ipynb #8af86954
 def _load_yaml(path: Path) -> dict:
     import yaml
     if not path.is_file(): raise FileNotFoundError(f'{path}: not found')
@@ -366,6 +367,15 @@ def _n_params(m) -> int: return int(sum(p.numel() for p in m.parameters()))
 
 def _sample_id(item) -> str:
     return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
+
+@torch.no_grad()
+def vae_reconstruction(vae, target, ecfg) -> np.ndarray:
+    """decode(encode(truth)) in kelvin, shaped (1, L, H, W) like a one-member forecast. It uses the truth, so it is no
+    forecast: it is the VAE's own error, a floor under the error of any forecast made in the VAE's latent space."""
+    dev = next(vae.parameters()).device
+    x = torch.as_tensor(target, dtype=torch.float32)[:, None].nan_to_num(0.0).to(dev)
+    r = vae.decode(vae.encode(x).mode()).clamp(-1, 1)[:, 0]
+    return ceval.to_kelvin(r.float().cpu().numpy(), ecfg)[None]
 
 def verify_sample(job: dict) -> dict:
     """Everything after the forecasts for one sample: baselines, scores of every method, rank histograms, spectra,
@@ -417,7 +427,8 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
              guidance: float | None = None, baselines=('persistence', 'extrapolation', 'steps'),
              max_samples: int | None = None, seed: int = 0, device=None, ablation_ckpt=None, progress: bool = True,
              leads=None, use_ema: bool = True, autocast: str | None = None, n_figures: int = 3,
-             save_forecasts: bool = True, threshold_k: float = 220.0, on_sample=None, workers: int = 0) -> dict:
+             save_forecasts: bool = True, threshold_k: float = 220.0, on_sample=None, workers: int = 0,
+             vae_floor: bool = True) -> dict:
     """Evaluate the stage-2 checkpoint `ckpt` on `split` of the sample store `store` against the baselines (and the
     ERA5 ablation `ablation_ckpt`); write scores, figures, forecasts and the report into `out`. Returns their paths.
     `workers` > 0 verifies samples (baselines, scores, files) in that many processes while the GPU forecasts the next."""
@@ -431,7 +442,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
     rc = ReportConfig(split=split, members=members, sampler=sampler, steps=steps, guidance=guidance,
                       baselines=tuple(baselines or ()), max_samples=max_samples, leads=leads, seed=seed,
                       use_ema=use_ema, autocast=autocast, n_figures=n_figures, save_forecasts=save_forecasts,
-                      threshold_k=threshold_k)
+                      threshold_k=threshold_k, vae_floor=vae_floor)
     store, out = Path(store), Path(out)
     # 1. configs agree? (before any weights are read)
     sdata = store_data_config(store)
@@ -497,6 +508,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
                                   schedule=ablation['schedule'], vae_cfg=ablation['cfg'].vae, **fc_kw)
                     methods['ldm_no_era5'] = ceval.to_kelvin(fa[0][:, sel], ecfg)
                     timings['ablation_s'] += time.perf_counter() - t0
+                if rc.vae_floor: methods['vae_recon'] = vae_reconstruction(model['vae'], item['target'][sel], ecfg)
                 meta = dict(sample=sid, sid=item['sid'], name=item['storm_names'], time=item['timestamps'],
                             lat=item['lat'], lon=item['lon'])
                 job = dict(i=i, sid=sid, meta=meta, frames=frames, truth=truth, lh=lh, methods=methods, seed=s_seed,
@@ -592,7 +604,7 @@ def _run_summary(run) -> dict:
 def _jsonable(x):
     return json.loads(json.dumps(x, default=lambda o: o.item() if hasattr(o, 'item') else list(o) if isinstance(o, tuple) else str(o)))
 
-# %% ../nbs/05b_report.ipynb #14994d44
+# %% ../nbs/05b_report.ipynb #7e019c97
 def _ablation_lines(summary: pd.DataFrame) -> list:
     s = summary.set_index(['method', 'lead', 'member', 'metric'])['mean'].sort_index()
     lines = []
@@ -655,7 +667,9 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
         f"{run['unet_channel_mults']}), VAE ({run['vae_kind']}) {info['params']['vae'] / 1e6:.2f} M, latent "
         f"{run['latent_channels']} x {run['latent_size']} x {run['latent_size']}",
         'methods: ' + ', '.join(f'`{m}`' for m in order)
-        + ('; `ldm_no_era5` is the same model trained and run with the ERA5 inputs zeroed' if 'ldm_no_era5' in order else ''),
+        + ('; `ldm_no_era5` is the same model trained and run with the ERA5 inputs zeroed' if 'ldm_no_era5' in order else '')
+        + ('; `vae_recon` is no forecast but the truth passed through the VAE: the floor that no forecast made in its '
+           'latent space can beat' if 'vae_recon' in order else ''),
         f"device {info['device']}; {timings.get('total_s', float('nan')):.0f} s in all, "
         f"{timings.get('per_sample_s', float('nan')):.2f} s of forecasting per sample"])
     doc.h(1, 'Headline scores')

@@ -63,4 +63,4 @@ def test_eval_command_with_leads_and_baselines(first_run, tmp_path):
                        capture_output=True, text=True, timeout=600)
     assert e.returncode == 0, e.stderr[-3000:]
     df = pd.read_csv(ev / 'scores.csv')
-    assert set(df.method) == {'ldm', 'persistence'} and set(df.lead) == {3}
+    assert set(df.method) == {'ldm', 'persistence', 'vae_recon'} and set(df.lead) == {3}

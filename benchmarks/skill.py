@@ -160,7 +160,7 @@ def main():
                 for j, lg, _ in jobs: sh(cli() + j, log=out / lg)
         phase('ldm', ldm)
         phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
-                                          '--steps', 20, '--guidance', a.guidance, '--leads', ','.join(map(str, LEADS)), '--ablation', runs / 'ldm_no_era5',
+                                          '--steps', 20, '--guidance', a.guidance, '--leads', ','.join(map(str, LEADS)), '--ablation-ckpt', runs / 'ldm_no_era5',
                                           '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],
                                  log=out / 'eval.log'))
         phase('vae_psnr', lambda: (out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', store))))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['GRIDSAT_URL', 'IBTRACS_URL', 'DEMO_QUICK', 'DEMO_FULL', 'fetch_plan', 'format_plan', 'inspect_path', 'config_dir',
-           'run_demo', 'make_parser', 'main']
+           'run_demo', 'add_eval_arguments', 'make_parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #3de7cbb6
 GRIDSAT_URL = ('https://www.ncei.noaa.gov/data/geostationary-ir-channel-brightness-temperature-gridsat-b1/'
@@ -143,7 +143,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     log(f'report: {report}')
     return report
 
-# %% ../nbs/06_cli.ipynb #c66147cd
+# %% ../nbs/06_cli.ipynb #50fb2602
 def _kv(words) -> dict:
     "['a=1', 'b=[2,3]'] -> {'a': 1, 'b': [2, 3]} (values read as YAML)."
     import yaml
@@ -194,15 +194,31 @@ def _cmd_train(a):
     if PartialState().is_main_process: print(f'final checkpoint: {ckpt}')     # once under `accelerate launch`
 
 def _cmd_eval(a):
-    from cyclonediff.report import evaluate
-    words = lambda v: [w for w in str(v).split(',') if w]
-    res = evaluate(a.ckpt, a.store, a.out, members=a.members, steps=a.steps, sampler=a.sampler,
-                   guidance=a.guidance, max_samples=a.max_samples, seed=a.seed, split=a.split,
-                   ablation_ckpt=a.ablation, leads=[int(h) for h in words(a.leads)] if a.leads else None,
-                   baselines=tuple(words(a.baselines)), workers=a.workers)
-    print(f"report: {res.get('report_html', res.get('report'))}")
+    from cyclonediff.report import eval_from_args
+    eval_from_args(a)                               # prints the headline scores and the report's path
 
 def _cmd_demo(a): run_demo(a.out, quick=a.quick)
+
+def add_eval_arguments(p):
+    "Declare the options of `cyclonediff eval` on an argparse parser."
+    p.add_argument('--ckpt', required=True, help='stage-2 (ldm) checkpoint folder or run folder')
+    p.add_argument('--store', required=True, help='sample store folder')
+    p.add_argument('--out', required=True, help='output folder (report, CSVs, figures, forecasts)')
+    p.add_argument('--members', type=int, default=8, help='ensemble size (default 8)')
+    p.add_argument('--steps', type=int, default=20, help='sampler steps (default 20)')
+    p.add_argument('--sampler', default='dpmpp', help='ddpm | ddim | dpmpp | unipc | euler (default dpmpp)')
+    p.add_argument('--guidance', type=float, default=None, help='classifier-free guidance scale (default 7.5)')
+    p.add_argument('--max-samples', type=int, default=None, help='evaluate K samples, spread evenly over the split')
+    p.add_argument('--split', default='test', help='store split (default test)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: cuda if available)')
+    p.add_argument('--ablation-ckpt', default=None, help='checkpoint of the model trained without ERA5')
+    p.add_argument('--baselines', default='persistence,extrapolation,steps', help='comma-separated baseline names')
+    p.add_argument('--leads', default=None, help='comma-separated leads in hours (default: all the rollout reaches)')
+    p.add_argument('--workers', type=int, default=0, help='processes verifying samples while the GPU forecasts (default 0)')
+    p.add_argument('--no-progress', action='store_true')
+    return p
+
 
 def make_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog='cyclonediff', description='Latent diffusion forecasts of tropical cyclone IR imagery.')
@@ -228,15 +244,7 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--resume', action='store_true')
     p.add_argument('--no-era5', action='store_true', help='stage ldm with the ERA5 condition zeroed (the ablation)')
     p.set_defaults(fn=_cmd_train)
-    p = sub.add_parser('eval', help='ensemble forecasts, verification against baselines, figures and the report')
-    p.add_argument('--ckpt', required=True); p.add_argument('--store', required=True); p.add_argument('--out', required=True)
-    p.add_argument('--members', type=int, default=8); p.add_argument('--steps', type=int, default=20)
-    p.add_argument('--sampler', default='dpmpp'); p.add_argument('--guidance', type=float, default=7.5)
-    p.add_argument('--max-samples', type=int, default=None); p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--split', default='test'); p.add_argument('--ablation', help='checkpoint of the model trained without ERA5')
-    p.add_argument('--leads', help='hours to verify, e.g. 3,6,12,24 (default: every lead of the store)')
-    p.add_argument('--baselines', default='persistence,extrapolation,steps', help="comma-separated; '' for none")
-    p.add_argument('--workers', type=int, default=0, help='processes verifying samples while the GPU forecasts')
+    p = add_eval_arguments(sub.add_parser('eval', help='ensemble forecasts, verification against baselines, figures and the report'))
     p.set_defaults(fn=_cmd_eval)
     p = sub.add_parser('demo', help='the whole system on the synthetic storm world')
     p.add_argument('--out', default='demo_out'); p.add_argument('--quick', action='store_true', help='a smaller, faster demo (tests)')

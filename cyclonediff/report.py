@@ -32,8 +32,7 @@ __all__ = ['log', 'STAGING', 'COMPAT_FIELDS', 'MIN_FRAMES', 'ENSEMBLE_BASELINES'
            'write_text', 'write_csv', 'save_figure', 'save_npz', 'publish', 'check_compatible', 'rollout_leads',
            'zero_era5', 'NoERA5', 'train_no_era5', 'run_baselines', 'headline_scale', 'headline_table', 'Doc',
            'ReportConfig', 'store_data_config', 'vae_reconstruction', 'verify_sample', 'evaluate', 'build_report',
-           'open_forecast', 'load_forecasts', 'viewer_figure', 'forecast_viewer', 'eval_main', 'add_eval_arguments',
-           'eval_from_args', 'main']
+           'open_forecast', 'load_forecasts', 'viewer_figure', 'forecast_viewer', 'eval_main', 'eval_from_args', 'main']
 
 # %% ../nbs/05b_report.ipynb #06137621
 @contextlib.contextmanager
@@ -810,14 +809,15 @@ def forecast_viewer(src, *, cfg=None, method: str = 'ldm'):
     box.controls = dict(sample=w_sample, baseline=w_base, lead=w_lead, member=w_mem, image=img)
     return box
 
-# %% ../nbs/05b_report.ipynb #e690cf08
+# %% ../nbs/05b_report.ipynb #1a93630c
 def eval_main(ckpt, store, out, *, members: int = 8, steps: int | None = 20, sampler: str = 'dpmpp',
               max_samples: int | None = None, split: str = 'test', guidance: float | None = None, seed: int = 0,
-              device=None, ablation_ckpt=None, baselines=None, leads=None, progress: bool = True, log=print) -> dict:
+              device=None, ablation_ckpt=None, baselines=None, leads=None, progress: bool = True, log=print,
+              workers: int = 0) -> dict:
     "Entry point of `cyclonediff eval`: evaluate, print the headline and the report's path; returns the paths."
     res = evaluate(ckpt, store, out, split=split, members=members, sampler=sampler, steps=steps, guidance=guidance,
                    baselines=tuple(baselines) if baselines else ReportConfig().baselines, max_samples=max_samples,
-                   seed=seed, device=device, ablation_ckpt=ablation_ckpt, progress=progress, leads=leads)
+                   seed=seed, device=device, ablation_ckpt=ablation_ckpt, progress=progress, leads=leads, workers=workers)
     info = json.loads(Path(res['config']).read_text())
     summ = pd.read_csv(res['summary'])
     tab = headline_table(summ, fss_scale=info['fss_scale'], threshold_k=info['config']['threshold_k'])
@@ -828,36 +828,18 @@ def eval_main(ckpt, store, out, *, members: int = 8, steps: int | None = 20, sam
         log(f"report: {res['report_html']}")
     return res
 
-def add_eval_arguments(p):
-    "Declare the options of `cyclonediff eval` on an argparse parser."
-    p.add_argument('--ckpt', required=True, help='stage-2 (ldm) checkpoint folder or run folder')
-    p.add_argument('--store', required=True, help='sample store folder')
-    p.add_argument('--out', required=True, help='output folder (report, CSVs, figures, forecasts)')
-    p.add_argument('--members', type=int, default=8, help='ensemble size (default 8)')
-    p.add_argument('--steps', type=int, default=20, help='sampler steps (default 20)')
-    p.add_argument('--sampler', default='dpmpp', help='ddpm | ddim | dpmpp | unipc | euler (default dpmpp)')
-    p.add_argument('--guidance', type=float, default=None, help='classifier-free guidance scale (default 7.5)')
-    p.add_argument('--max-samples', type=int, default=None, help='evaluate only the first K samples')
-    p.add_argument('--split', default='test', help='store split (default test)')
-    p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: cuda if available)')
-    p.add_argument('--ablation-ckpt', default=None, help='checkpoint of the model trained without ERA5')
-    p.add_argument('--baselines', default='persistence,extrapolation,steps', help='comma-separated baseline names')
-    p.add_argument('--leads', default=None, help='comma-separated leads in hours (default: all the rollout reaches)')
-    p.add_argument('--no-progress', action='store_true')
-    return p
-
 def eval_from_args(a, log=print) -> dict:
-    "Run eval_main from parsed `add_eval_arguments` options."
+    "Run eval_main from options parsed with `cyclonediff.cli.add_eval_arguments`."
     split_list = lambda s: [x.strip() for x in s.split(',') if x.strip()] if s else None
     return eval_main(a.ckpt, a.store, a.out, members=a.members, steps=a.steps, sampler=a.sampler, guidance=a.guidance,
                      max_samples=a.max_samples, split=a.split, seed=a.seed, device=a.device, ablation_ckpt=a.ablation_ckpt,
                      baselines=split_list(a.baselines), leads=[int(h) for h in split_list(a.leads)] if a.leads else None,
-                     progress=not a.no_progress, log=log)
+                     progress=not a.no_progress, log=log, workers=a.workers)
 
 def main(argv=None):
     "python -m cyclonediff.report --ckpt DIR --store STORE --out DIR [options]"
     import argparse
+    from cyclonediff.cli import add_eval_arguments           # the options live with the CLI (cheap to import)
     ap = add_eval_arguments(argparse.ArgumentParser(prog='python -m cyclonediff.report', description=evaluate.__doc__))
     eval_from_args(ap.parse_args(argv))
 

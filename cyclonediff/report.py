@@ -28,11 +28,12 @@ from .data import DataConfig
 log = logging.getLogger('cyclonediff.report')
 
 # %% auto #0
-__all__ = ['log', 'STAGING', 'COMPAT_FIELDS', 'MIN_FRAMES', 'ENSEMBLE_BASELINES', 'HEADLINE', 'SCORE_MEANINGS', 'atomic_path',
-           'write_text', 'write_csv', 'save_figure', 'save_npz', 'publish', 'check_compatible', 'rollout_leads',
-           'zero_era5', 'NoERA5', 'train_no_era5', 'run_baselines', 'headline_scale', 'headline_table', 'Doc',
-           'ReportConfig', 'store_data_config', 'vae_reconstruction', 'verify_sample', 'evaluate', 'build_report',
-           'open_forecast', 'load_forecasts', 'viewer_figure', 'forecast_viewer', 'eval_main', 'eval_from_args', 'main']
+__all__ = ['log', 'STAGING', 'COMPAT_FIELDS', 'MIN_FRAMES', 'ENSEMBLE_BASELINES', 'HEADLINE', 'REFERENCES', 'SCORE_MEANINGS',
+           'atomic_path', 'write_text', 'write_csv', 'save_figure', 'save_npz', 'publish', 'check_compatible',
+           'rollout_leads', 'zero_era5', 'NoERA5', 'train_no_era5', 'run_baselines', 'headline_scale', 'headline_table',
+           'Doc', 'ReportConfig', 'store_data_config', 'vae_reconstruction', 'verify_sample', 'evaluate',
+           'build_report', 'open_forecast', 'load_forecasts', 'viewer_figure', 'forecast_viewer', 'eval_main',
+           'eval_from_args', 'main']
 
 # %% ../nbs/05b_report.ipynb #06137621
 @contextlib.contextmanager
@@ -185,7 +186,7 @@ def run_baselines(frames_k, leads_h, names, *, members: int = 1, seed: int = 0, 
             skipped[key] = f'{key}: {e}'
     return out, skipped
 
-# %% ../nbs/05b_report.ipynb #e4e2f455
+# %% ../nbs/05b_report.ipynb #d6c75a04
 HEADLINE = (('mae', 'MAE (K)', 'mean', 'min'), ('rmse', 'RMSE (K)', 'mean', 'min'),
             ('mae_skill', 'MAE skill vs persistence', 'mean', 'max'), ('crps', 'CRPS (K)', 'ens', 'min'),
             ('ssim', 'SSIM', 'mean', 'max'), ('csi', 'CSI', 'mean', 'max'), ('fss', 'FSS', 'mean', 'max'),
@@ -218,12 +219,14 @@ def headline_table(summary: pd.DataFrame, *, threshold_k: float = 220.0, fss_sca
     out = pd.DataFrame(rows)
     return out.rename(columns={'CSI': f'CSI <{threshold_k:g} K', 'FSS': f'FSS <{threshold_k:g} K, {fss_scale} px'})
 
+REFERENCES = ('vae_recon',)     # scored for reference, made from the truth: never marked as the best forecast
+
 def _best_mask(tab: pd.DataFrame) -> pd.DataFrame:
-    "True where a value is the best of its lead and column (HEADLINE's direction)."
+    "True where a value is the best forecast of its lead and column (HEADLINE's direction); REFERENCES rows never."
     best = pd.DataFrame(False, index=tab.index, columns=tab.columns)
     cols = tab.columns[2:]
     for (key, _, _, how), col in zip(HEADLINE, cols):
-        for _, g in tab.groupby('lead'):
+        for _, g in tab[~tab.method.isin(REFERENCES)].groupby('lead'):
             v = g[col].astype(float)
             if v.notna().sum() < 2: continue
             target = {'min': v.min(), 'max': v.max(), 'one': None}[how]

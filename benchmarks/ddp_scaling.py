@@ -13,24 +13,17 @@ Every run is the user's command, `[accelerate launch --multi_gpu --num_processes
 
 Prints the table and writes it (Markdown) with the curves (PNG) and a JSON summary into --out.
 """
-import argparse, csv, json, os, socket, subprocess, sys, time
+import argparse, csv, json, os, subprocess, time
 from pathlib import Path
+
+from launch import cyclonediff_cmd
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 def cyclonediff_train(stage, procs, overrides, a, resume=False, log=None):
     "Run `cyclonediff train` in `procs` processes; return (wall seconds, stderr)."
-    cmd = [sys.executable] + (['-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(procs),
-                               '--num_machines', '1', '--mixed_precision', 'no', '--dynamo_backend', 'no',   # the config decides
-                               '--main_process_port', str(free_port())] if procs > 1 else [])
-    cmd += ['-m', 'cyclonediff.cli', 'train', stage, '--cfg', str(a.cfg), *overrides] + (['--resume'] if resume else [])
+    cmd = cyclonediff_cmd(procs) + ['train', stage, '--cfg', str(a.cfg), *overrides] + (['--resume'] if resume else [])
     print('$', ' '.join(cmd[1:]), flush=True)
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env={**os.environ, 'PYTHONWARNINGS': 'default'})

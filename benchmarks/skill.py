@@ -10,8 +10,10 @@ no-ERA5 ablation train side by side, one per GPU. `--*-min` caps each training i
 a checkpoint at the first log step after the limit), so the whole run fits one 10-minute device call.
 Each phase is skipped when its output exists; `--phase table` only rebuilds the table from --out.
 """
-import argparse, json, os, socket, subprocess, sys, time
+import argparse, json, os, subprocess, time
 from pathlib import Path
+
+from launch import cyclonediff_cmd as cli
 
 ROOT = Path(__file__).resolve().parents[1]
 LEADS = [3, 6, 12, 24]
@@ -25,40 +27,26 @@ def sh(cmd, log=None, env=None, wait=True):
     f = open(log, 'w') if log else None
     p = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=f or None, stderr=subprocess.STDOUT if f else None,
                          env={**os.environ, **(env or {})})
+    if f: f.close()                                      # the child holds its own copy
     if not wait: return p
     if p.wait(): raise SystemExit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}" + (f"; see {log}" if log else ''))
     return p
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
-def cli(gpus=1):
-    "`cyclonediff`, under `accelerate launch` on several GPUs."
-    if gpus <= 1: return [sys.executable, '-m', 'cyclonediff.cli']
-    return [sys.executable, '-m', 'accelerate.commands.launch', '--multi_gpu', '--num_processes', str(gpus), '--num_machines', '1',
-            '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', str(free_port()), '-m', 'cyclonediff.cli']
-
-
 def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
-    "Reconstruction PSNR (dB over the 150 K range of the normalised images) of the stage-2 run's VAE on `split`."
-    import torch
+    "Reconstruction PSNR (dB over the 150 K range) of the stage-2 run's VAE on every lead frame of `split`."
+    import numpy as np, torch
+    from cyclonediff import eval as ceval
+    from cyclonediff.report import vae_reconstruction
     from cyclonediff.store import CycloneDataset
     from cyclonediff.trainer import load_ldm
-    dev = 'cuda' if torch.cuda.is_available() else 'cpu'
-    m = load_ldm(ldm_run, device=dev)
+    vae = load_ldm(ldm_run, device='cuda' if torch.cuda.is_available() else 'cpu')['vae']
     ds = CycloneDataset(store, split, max_samples=max_samples)
-    vals = []
-    with torch.no_grad():
-        for i in range(0, len(ds), 16):
-            x = torch.cat([ds[j]['target'] for j in range(i, min(i + 16, len(ds)))])[:, None].to(dev)   # every lead frame
-            r = m['vae'].decode(m['vae'].encode(x).mode()).clamp(-1, 1)
-            mse = (r - x).pow(2).flatten(1).mean(1)
-            vals += (10 * torch.log10(4.0 / mse.clamp_min(1e-12))).tolist()                      # peak-to-peak 2 = 150 K
-    return dict(psnr_db=sum(vals) / len(vals), frames=len(vals), samples=len(ds))
+    ecfg = ceval.EvalConfig(tb_min=ds.cfg.tb_min, tb_max=ds.cfg.tb_max)
+    vals = np.concatenate([np.atleast_1d(ceval.psnr(vae_reconstruction(vae, it['target'], ecfg)[0],
+                                                    ceval.frames_from_item(it, ecfg)[1], ecfg.data_range))
+                           for it in (ds[j] for j in range(len(ds)))])
+    return dict(psnr_db=float(np.nanmean(vals)), frames=int(np.isfinite(vals).sum()), samples=len(ds))
 
 
 def table(out: Path) -> str:
@@ -74,14 +62,9 @@ def table(out: Path) -> str:
     fss_m = fss[len(fss) // 2] if fss else None
     md = ['| lead | method | ' + ' | '.join(c[0] if c[2] else f'{fss_m}' for c in cols) + ' |', '|' + '---|' * (len(cols) + 2)]
     for lead in LEADS:
-        for m in methods:
-            kinds = {'mean': 'mean', 'ens': 'ens'}
-            cells = []
-            for _, kind, metric in cols:
-                metric = metric or fss_m
-                v = val(m, lead, kinds[kind], metric)
-                if not np.isfinite(v) and kind == 'ens': v = val(m, lead, 'mean', metric) if metric == 'crps' else v
-                cells.append('-' if not np.isfinite(v) else f'{v:.3g}')
+        for m in methods:                                   # every method has its 'ens' rows (one member too)
+            cells = [val(m, lead, kind, metric or fss_m) for _, kind, metric in cols]
+            cells = ['-' if not np.isfinite(v) else f'{v:.3g}' for v in cells]
             md.append(f'| +{lead} h | {m} | ' + ' | '.join(cells) + ' |')
     checks = []
     vp = json.loads((out / 'vae_psnr.json').read_text()) if (out / 'vae_psnr.json').is_file() else None

@@ -333,7 +333,7 @@ class ReportConfig:
         if self.max_samples is not None and int(self.max_samples) < 1:
             raise ValueError(f'ReportConfig.max_samples={self.max_samples}; expected >= 1 or None')
 
-# %% ../nbs/05b_report.ipynb #8af86954
+# %% ../nbs/05b_report.ipynb #6dc56739
 def _load_yaml(path: Path) -> dict:
     import yaml
     if not path.is_file(): raise FileNotFoundError(f'{path}: not found')
@@ -481,6 +481,8 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
         sel = [load_leads.index(h) for h in eval_leads]
         bar = tqdm(total=len(ds), desc=f'evaluate {rc.split}', unit='sample', disable=not progress)
         pool, pending = _verify_pool(workers), collections.deque()
+        if pool is not None:                                # the module's function: importable by the workers
+            from cyclonediff.report import verify_sample as remote_verify
         def collect(res):                                   # in sample order, whatever the pool finishes first
             frames_list.append(res['scores'])
             for k, v in res['ranks'].items(): ranks.add(k, v)
@@ -519,9 +521,8 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
                            figure=stage / 'figures' / f'comparison_{sid}.png' if i < rc.n_figures else None,
                            n_show=min(3, rc.members))
                 if pool is None: collect(verify_sample(job))
-                else:                                       # the module's function: importable by the workers
-                    from cyclonediff.report import verify_sample as _remote
-                    pending.append(pool.submit(_remote, job))
+                else:
+                    pending.append(pool.submit(remote_verify, job))
                     while len(pending) > 2 * workers or (pending and pending[0].done()): collect(pending.popleft().result())
             while pending: collect(pending.popleft().result())
         finally:

@@ -4,6 +4,7 @@ against DDPM with 1000 steps (or DDIM with 50) measured in the same run.
 
     python benchmarks/sampling_speed.py                                # tiny model on the CPU
     python benchmarks/sampling_speed.py --config seed --device cuda     # the seed model on a GPU, bf16 autocast
+    python benchmarks/sampling_speed.py --config seed --device cuda --compile reduce-overhead   # + compiled, CUDA graphs
 
 The models have random weights (timing does not depend on them); the VAE's scaling factor is set to 1. Each
 forecast is `cyclonediff.sampling.forecast` for one lead (one model step): condition encoding, `steps` batched
@@ -86,6 +87,9 @@ def main(argv=None):
     p.add_argument('--baseline-repeats', type=int, default=1, help='timed forecasts of the baseline')
     p.add_argument('--autocast', default='auto', choices=['auto', 'none', 'bfloat16', 'float16'],
                    help='autocast dtype (auto: bfloat16 on CUDA, none on CPU)')
+    p.add_argument('--compile', default=None, help="also time the fast sampler with the UNet compiled in this "
+                   "torch.compile mode ('reduce-overhead': CUDA graphs; 'default'), in the same run")
+    p.add_argument('--compile-backend', default='inductor', help="torch.compile backend (default inductor)")
     p.add_argument('--threads', type=int, default=None, help='torch CPU threads')
     p.add_argument('--json', default=None, help='also write the results to this JSON file')
     a = p.parse_args(argv)
@@ -123,6 +127,22 @@ def main(argv=None):
     print(f"{a.sampler:>6} {a.steps:>5} steps: {t_fast:8.3f} s per forecast (median of {a.repeats}: "
           f"{', '.join(f'{t:.3f}' for t in fast)}), {t_fast / per:.4f} s per member, "
           f"{t_fast / a.steps * 1e3:.1f} ms per step")
+    if a.compile:
+        ckw = dict(common, compile=a.compile, compile_backend=a.compile_backend)
+        t0 = time.perf_counter()
+        forecast(unet, vae, batch, sampler=a.sampler, steps=a.steps, leads=1, **ckw)        # compiles (and records)
+        forecast(unet, vae, batch, sampler=a.sampler, steps=a.steps, leads=1, **ckw)
+        sync(device)
+        t_compile = time.perf_counter() - t0
+        comp = time_forecast(unet, vae, batch, device, a.repeats, sampler=a.sampler, steps=a.steps, **ckw)
+        t_comp = statistics.median(comp)
+        print(f"{a.sampler:>6} {a.steps:>5} steps, compile={a.compile}: {t_comp:8.3f} s per forecast (median of "
+              f"{a.repeats}: {', '.join(f'{t:.3f}' for t in comp)}), {t_comp / a.steps * 1e3:.1f} ms per step; "
+              f"{t_fast / t_comp:.2f}x eager; compilation and two warm-up forecasts {t_compile:.1f} s")
+        same = dict(sampler=a.sampler, steps=a.steps, leads=1, seed=123)
+        diff = (forecast(unet, vae, batch, **same, **ckw) - forecast(unet, vae, batch, **same, **common)).abs()
+        print(f"compiled vs eager, same seed: mean |difference| {diff.mean():.2e}, max {diff.max():.2e} "
+              f"(images in [-1, 1]; bf16 kernels differ in rounding)")
     slow = time_forecast(unet, vae, batch, device, a.baseline_repeats, sampler=a.baseline, steps=base_steps, **common)
     t_slow = statistics.median(slow)
     print(f"{a.baseline:>6} {base_steps:>5} steps: {t_slow:8.3f} s per forecast, {t_slow / per:.4f} s per member, "
@@ -134,6 +154,9 @@ def main(argv=None):
                autocast=autocast, sampler=a.sampler, steps=a.steps, seconds_per_forecast=t_fast,
                seconds_per_member=t_fast / per, baseline=a.baseline, baseline_steps=base_steps,
                baseline_seconds_per_forecast=t_slow, speedup=ratio, unet_params=n_unet, vae_params=n_vae)
+    if a.compile:
+        res.update(compile=a.compile, compiled_seconds_per_forecast=t_comp, compiled_speedup=t_fast / t_comp,
+                   compile_seconds=t_compile, compiled_vs_eager_mean_abs=float(diff.mean()))
     if device.type == 'cuda':
         res['peak_memory_gib'] = torch.cuda.max_memory_allocated(device) / 2 ** 30
         print(f"peak GPU memory: {res['peak_memory_gib']:.2f} GiB")

@@ -32,7 +32,7 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint', 'Trainer',
            'train', 'train_main', 'main']
 
-# %% ../nbs/04_trainer.ipynb #d7b2dc56
+# %% ../nbs/04_trainer.ipynb #3fa365fa
 STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
@@ -78,6 +78,8 @@ class TrainConfig:
     ema_warmup: bool = True                # decay min(ema_decay, (1+n)/(10+n)) over the first updates (LDM's LitEma)
     cfg_dropout: float = 0.1               # LDM: fraction of rows trained with the null condition
     precompute_latents: bool = False       # LDM: encode the training targets once (posterior mean and std)
+    cache_inputs: bool = True              # LDM: read the training inputs once and keep them on the device ...
+    cache_max_gib: float = 8.0             # ... when they take at most this many GiB (else stream from the store)
     vae_ckpt: str | None = None            # LDM: VAE checkpoint or run folder; None: out_dir with {stage} = 'vae'
     vae_use_ema: bool = True               # LDM: decode with the VAE's EMA decoder weights
     kl_anneal_unit: str = 'epoch'          # LossConfig.kl_anneal counts 'epoch's or optimiser 'step's
@@ -108,6 +110,9 @@ class TrainConfig:
             if getattr(self, name) < 1: raise ValueError(f"TrainConfig.{name}={getattr(self, name)}; expected >= 1")
         if self.max_steps is not None and self.max_steps < 1: raise ValueError(f"TrainConfig.max_steps={self.max_steps}; expected >= 1 or None")
         if not 0 <= self.cfg_dropout < 1: raise ValueError(f"TrainConfig.cfg_dropout={self.cfg_dropout}; expected in [0, 1)")
+        if self.precompute_latents and self.augment:
+            raise ValueError("TrainConfig.precompute_latents=True with augment=True: the latents are encoded once, so they "
+                             "would not follow the random rotation of each step's inputs; turn one of them off")
         if not 0 <= self.ema_decay < 1: raise ValueError(f"TrainConfig.ema_decay={self.ema_decay}; expected in [0, 1)")
         if not 0 <= self.warmup_frac < 1: raise ValueError(f"TrainConfig.warmup_frac={self.warmup_frac}; expected in [0, 1)")
         if len(self.betas) != 2: raise ValueError(f"TrainConfig.betas={self.betas}; expected two numbers")
@@ -317,7 +322,7 @@ class RandomCycloneDataset(Dataset):
                     timestamps=t.strftime('%Y-%m-%d %H_%M_%S'), storm_names=f'TOY{i % 5}', sid=f'2020TOY{i % 5}',
                     lat=float(10 + 20 * cy), lon=float(-80 + 20 * cx), lead_h=torch.tensor(c.leads_h))
 
-# %% ../nbs/04_trainer.ipynb #a06c1f81
+# %% ../nbs/04_trainer.ipynb #25efd906
 class EpochBatchSampler(Sampler):
     "Batches of indices whose order depends only on (seed, epoch); `set_position(epoch, start)` resumes mid-epoch."
     def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
@@ -354,6 +359,12 @@ class _Indexed(Dataset):
     def __init__(self, ds): self.ds = ds
     def __len__(self): return len(self.ds)
     def __getitem__(self, i): return {**self.ds[i], 'index': i}
+
+class _IndexOnly(Dataset):
+    "Only the index: the batches of a stage that holds its training inputs in memory (LDMStage's input cache)."
+    def __init__(self, n: int): self.n = int(n)
+    def __len__(self): return self.n
+    def __getitem__(self, i): return {'index': i}
 
 # %% ../nbs/04_trainer.ipynb #e64e7ac1
 def make_optimizer(params, tc: TrainConfig, device=None) -> torch.optim.AdamW:
@@ -737,7 +748,7 @@ class LossWatch:
         self.level, self.n_logs = st['level'], st['n_logs']
         self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in st['epoch'])
 
-# %% ../nbs/04_trainer.ipynb #70d951b5
+# %% ../nbs/04_trainer.ipynb #83fb31bb
 def trainable_state(module: nn.Module) -> dict:
     "state_dict without the weights of frozen Perceptual (LPIPS) submodules, which are not trained."
     skip = [n + '.' for n, m in module.named_modules() if isinstance(m, Perceptual) and n]
@@ -796,6 +807,7 @@ class Stage:
     def losses(self, batch, step: int, epoch: float): raise NotImplementedError
     def eval_batch(self, batch, generator) -> tuple: raise NotImplementedError
     def monitor(self, batch, step: int, out_dir) -> dict: return {}
+    def fetch(self, batch) -> dict: return batch       # the loader's batch (on the device) -> what `losses` reads
     def before_save(self, trainer): pass
     def set_train(self, mode: bool = True):
         for m in self.train_modules(): m.train(mode)
@@ -915,7 +927,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #6d960f73
+# %% ../nbs/04_trainer.ipynb #bc410da5
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -976,7 +988,11 @@ class LDMStage(Stage):
         self.schedule = self.loss.schedule
         for p in self.loss.parameters(): p.requires_grad_(False)     # LPIPS: a fixed metric
         self.unet_train = self.unet
+        self.inputs = self._cache_inputs(trainer) if tc.cache_inputs else None
         self.latents = self._precompute(trainer) if tc.precompute_latents else None
+        if self.inputs is not None:                         # the loader now only hands out indices
+            trainer.loader = DataLoader(_IndexOnly(len(trainer.train_ds)), batch_sampler=trainer.sampler,
+                                        generator=torch.Generator().manual_seed(tc.seed))
 
     def param_groups(self) -> dict: return {'unet': list(self.unet.parameters())}
 
@@ -996,8 +1012,40 @@ class LDMStage(Stage):
         self.vae.eval(); self.loss.eval()
 
     def target_image(self, batch) -> torch.Tensor:
+        if 'target_lead' in batch: return batch['target_lead']             # from the input cache
         i = self.cfg.train.lead_index
         return batch['target'][:, i:i + 1]
+
+    _CACHED = ('gridsat', 'era5')
+
+    def _cache_inputs(self, trainer) -> dict | None:
+        """Every training sample's condition inputs and its target frame, read once and kept on the device
+        ({'gridsat', 'era5', 'target_lead'}, indexed by sample); None (stream from the store) when the training
+        data are augmented (a fixed copy would freeze one rotation) or would take more than cache_max_gib."""
+        tc, main = self.cfg.train, trainer.accelerator.is_main_process
+        if tc.augment or getattr(trainer.train_ds.ds, 'augment', False):
+            if main: print("ldm: train.augment is on: the inputs are read from the store at every step (no cache)")
+            return None
+        first, n = trainer.train_ds[0], len(trainer.train_ds)
+        per = sum(first[k].numel() for k in self._CACHED) + self.target_image({'target': first['target'][None]}).numel()
+        gib = n * per * 4 / 2**30
+        if gib > tc.cache_max_gib:
+            if main: print(f"ldm: the {n} training samples' inputs take {gib:.1f} GiB > train.cache_max_gib="
+                           f"{tc.cache_max_gib}: read from the store at every step")
+            return None
+        loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers)
+        parts = {k: [] for k in (*self._CACHED, 'target_lead')}
+        for b in _progress(loader, 'caching inputs', main and tc.progress):
+            for k in self._CACHED: parts[k].append(b[k].to(self.device, torch.float32))
+            parts['target_lead'].append(self.target_image(b).to(self.device, torch.float32))
+        if main: print(f"ldm: {n} training samples' inputs cached on {self.device} ({gib:.2f} GiB)")
+        return {k: torch.cat(v) for k, v in parts.items()}
+
+    def fetch(self, batch) -> dict:
+        "With the input cache, fill the loader's index batch with the cached tensors of those samples."
+        if self.inputs is None: return batch
+        idx = batch['index'].to(self.device)
+        return {**batch, **{k: v[idx] for k, v in self.inputs.items()}}
 
     def _precompute(self, trainer) -> dict:
         "Posterior mean and std of every training target (cached in out_dir/latents/, keyed by VAE checkpoint)."
@@ -1007,7 +1055,10 @@ class LDMStage(Stage):
                                          tc.vae_use_ema, tc.lead_index, len(trainer.train_ds)]).encode()).hexdigest()[:16]
         f = trainer.out_dir / 'latents' / f'train_{key}.safetensors'
         if acc.is_main_process and not f.is_file():
-            loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers)
+            if self.inputs is not None:                     # the targets are in memory already
+                loader = [{'target_lead': t} for t in self.inputs['target_lead'].split(tc.batch_size)]
+            else:
+                loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers)
             means, stds = [], []
             with torch.no_grad():
                 for b in _progress(loader, 'encoding latents', acc.is_main_process and tc.progress):
@@ -1118,7 +1169,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #aed686d7
+# %% ../nbs/04_trainer.ipynb #b9ee4129
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1300,7 +1351,7 @@ class Trainer:
         self.loader.generator.manual_seed(tc.seed * 100_003 + st['epoch'])     # worker seeds: a function of the epoch
         group = []
         for cpu_batch in self.loader:
-            batch = _to_device(cpu_batch, self.device)
+            batch = stage.fetch(_to_device(cpu_batch, self.device))
             stage.set_train(True)
             if not group: self._snapshot_buffers()
             with acc.accumulate(*stage.train_modules()):

@@ -143,7 +143,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     log(f'report: {report}')
     return report
 
-# %% ../nbs/06_cli.ipynb #50fb2602
+# %% ../nbs/06_cli.ipynb #e22cce1f
 def _kv(words) -> dict:
     "['a=1', 'b=[2,3]'] -> {'a': 1, 'b': [2, 3]} (values read as YAML)."
     import yaml
@@ -216,6 +216,9 @@ def add_eval_arguments(p):
     p.add_argument('--baselines', default='persistence,extrapolation,steps', help='comma-separated baseline names')
     p.add_argument('--leads', default=None, help='comma-separated leads in hours (default: all the rollout reaches)')
     p.add_argument('--workers', type=int, default=0, help='processes verifying samples while the GPU forecasts (default 0)')
+    p.add_argument('--autocast', default=None, choices=['bfloat16', 'float16'], help='run the networks under autocast (GPU)')
+    p.add_argument('--compile', default=None, help="torch.compile the UNet: 'reduce-overhead' (CUDA graphs; about 5x "
+                   "faster forecasts on an H200 after ~30 s of compilation) or 'default' (default: eager)")
     p.add_argument('--no-progress', action='store_true')
     return p
 

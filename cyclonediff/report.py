@@ -302,7 +302,7 @@ class Doc:
         out.append('</body></html>')
         return '\n'.join(out) + '\n'
 
-# %% ../nbs/05b_report.ipynb #ed2965a2
+# %% ../nbs/05b_report.ipynb #e3570edc
 @dataclass(kw_only=True)
 class ReportConfig:
     "Choices of an evaluation run (see `evaluate`)."
@@ -317,6 +317,7 @@ class ReportConfig:
     seed: int = 0                           # sample i is forecast with seed + i (model and STEPS)
     use_ema: bool = True                    # the EMA weights of the checkpoint
     autocast: str | None = None             # None | 'bfloat16' | 'float16' for the networks (CUDA)
+    compile: str | None = None              # torch.compile mode of the denoising UNet ('reduce-overhead': CUDA graphs)
     n_figures: int = 3                      # comparison grids for the first N samples
     save_forecasts: bool = True             # forecasts/*.npz for forecast_viewer
     threshold_k: float = 220.0              # cold-top event of the headline table (Tb < threshold)
@@ -328,12 +329,12 @@ class ReportConfig:
         self.baselines = tuple(str(b).lower() for b in self.baselines)
         for b in self.baselines: ceval.get_baseline(b)                 # unknown names fail here, with the list
         SamplingConfig(sampler=self.sampler, steps=self.steps, guidance=self.guidance, members=self.members,
-                       autocast=self.autocast)
+                       autocast=self.autocast, compile=self.compile)
         if self.leads is not None: self.leads = tuple(int(h) for h in self.leads)
         if self.max_samples is not None and int(self.max_samples) < 1:
             raise ValueError(f'ReportConfig.max_samples={self.max_samples}; expected >= 1 or None')
 
-# %% ../nbs/05b_report.ipynb #6dc56739
+# %% ../nbs/05b_report.ipynb #ab9f13bd
 def _load_yaml(path: Path) -> dict:
     import yaml
     if not path.is_file(): raise FileNotFoundError(f'{path}: not found')
@@ -428,7 +429,7 @@ class _Acc:
 def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler: str = 'dpmpp', steps: int | None = 20,
              guidance: float | None = None, baselines=('persistence', 'extrapolation', 'steps'),
              max_samples: int | None = None, seed: int = 0, device=None, ablation_ckpt=None, progress: bool = True,
-             leads=None, use_ema: bool = True, autocast: str | None = None, n_figures: int = 3,
+             leads=None, use_ema: bool = True, autocast: str | None = None, compile: str | None = None, n_figures: int = 3,
              save_forecasts: bool = True, threshold_k: float = 220.0, on_sample=None, workers: int = 0,
              vae_floor: bool = True) -> dict:
     """Evaluate the stage-2 checkpoint `ckpt` on `split` of the sample store `store` against the baselines (and the
@@ -443,7 +444,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
     t_start = time.perf_counter()
     rc = ReportConfig(split=split, members=members, sampler=sampler, steps=steps, guidance=guidance,
                       baselines=tuple(baselines or ()), max_samples=max_samples, leads=leads, seed=seed,
-                      use_ema=use_ema, autocast=autocast, n_figures=n_figures, save_forecasts=save_forecasts,
+                      use_ema=use_ema, autocast=autocast, compile=compile, n_figures=n_figures, save_forecasts=save_forecasts,
                       threshold_k=threshold_k, vae_floor=vae_floor)
     store, out = Path(store), Path(out)
     # 1. configs agree? (before any weights are read)
@@ -470,7 +471,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
     timings = dict(load_s=time.perf_counter() - t0, forecast_s=0.0, ablation_s=0.0, baselines_s=0.0,
                    scoring_s=0.0, figures_s=0.0, report_s=0.0)
     fc_kw = dict(sampler=rc.sampler, steps=rc.steps, guidance=rc.guidance, members=rc.members, use_ema=rc.use_ema,
-                 autocast=rc.autocast, step_h=step_h)
+                 autocast=rc.autocast, compile=rc.compile, step_h=step_h)
     out.mkdir(parents=True, exist_ok=True)
     stage = _fresh_staging(out)
     try:
@@ -813,15 +814,16 @@ def forecast_viewer(src, *, cfg=None, method: str = 'ldm'):
     box.controls = dict(sample=w_sample, baseline=w_base, lead=w_lead, member=w_mem, image=img)
     return box
 
-# %% ../nbs/05b_report.ipynb #1a93630c
+# %% ../nbs/05b_report.ipynb #d0d6517d
 def eval_main(ckpt, store, out, *, members: int = 8, steps: int | None = 20, sampler: str = 'dpmpp',
               max_samples: int | None = None, split: str = 'test', guidance: float | None = None, seed: int = 0,
               device=None, ablation_ckpt=None, baselines=None, leads=None, progress: bool = True, log=print,
-              workers: int = 0) -> dict:
+              workers: int = 0, autocast: str | None = None, compile: str | None = None) -> dict:
     "Entry point of `cyclonediff eval`: evaluate, print the headline and the report's path; returns the paths."
     res = evaluate(ckpt, store, out, split=split, members=members, sampler=sampler, steps=steps, guidance=guidance,
                    baselines=tuple(baselines) if baselines else ReportConfig().baselines, max_samples=max_samples,
-                   seed=seed, device=device, ablation_ckpt=ablation_ckpt, progress=progress, leads=leads, workers=workers)
+                   seed=seed, device=device, ablation_ckpt=ablation_ckpt, progress=progress, leads=leads, workers=workers,
+                   autocast=autocast, compile=compile)
     info = json.loads(Path(res['config']).read_text())
     summ = pd.read_csv(res['summary'])
     tab = headline_table(summ, fss_scale=info['fss_scale'], threshold_k=info['config']['threshold_k'])
@@ -838,7 +840,7 @@ def eval_from_args(a, log=print) -> dict:
     return eval_main(a.ckpt, a.store, a.out, members=a.members, steps=a.steps, sampler=a.sampler, guidance=a.guidance,
                      max_samples=a.max_samples, split=a.split, seed=a.seed, device=a.device, ablation_ckpt=a.ablation_ckpt,
                      baselines=split_list(a.baselines), leads=[int(h) for h in split_list(a.leads)] if a.leads else None,
-                     progress=not a.no_progress, log=log, workers=a.workers)
+                     progress=not a.no_progress, log=log, workers=a.workers, autocast=a.autocast, compile=a.compile)
 
 def main(argv=None):
     "python -m cyclonediff.report --ckpt DIR --store STORE --out DIR [options]"

@@ -9,8 +9,13 @@ Every step is the user's command (`cyclonediff data synth|build`, `[accelerate l
 no-ERA5 ablation train side by side, one per GPU. `--*-min` caps each training in minutes (train.time_limit_min:
 a checkpoint at the first log step after the limit), so the whole run fits one 10-minute device call.
 Each phase is skipped when its output exists; `--phase table` only rebuilds the table from --out.
+
+Training longer than one call: with `--resume-training` the trainings run with `--resume`, and a stage that the
+time limit stopped before its max_steps is not done: the script stops after it (exit status 75) and the same
+command continues it. A warm device machine keeps /tmp between calls, so e.g. 3 calls of ~9 minutes give each
+LDM ~20 minutes (`--ldm-steps` for the whole run, `--ldm-min` per call).
 """
-import argparse, json, os, subprocess, time
+import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 
 from launch import cyclonediff_cmd as cli
@@ -24,13 +29,24 @@ TARGETS = "VAE PSNR >= 30 dB; mean beats persistence and extrapolation on RMSE a
 
 def sh(cmd, log=None, env=None, wait=True):
     print('$', ' '.join(map(str, cmd)), flush=True)
-    f = open(log, 'w') if log else None
+    f = open(log, 'a') if log else None                  # appended: a resumed phase keeps the earlier call's log
     p = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=f or None, stderr=subprocess.STDOUT if f else None,
                          env={**os.environ, **(env or {})})
     if f: f.close()                                      # the child holds its own copy
     if not wait: return p
     if p.wait(): raise SystemExit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}" + (f"; see {log}" if log else ''))
     return p
+
+
+def last_step(run: Path) -> int:
+    "Step of the newest checkpoint of a run folder (0 if none)."
+    ck = sorted((run / 'checkpoints').glob('step_*')) if (run / 'checkpoints').is_dir() else []
+    return int(ck[-1].name[5:]) if ck else 0
+
+
+def unfinished(runs: list, steps: int) -> list:
+    "The runs whose newest checkpoint is before `steps` (stopped by the time limit)."
+    return [f'{r.name} at step {last_step(r)} of {steps}' for r in runs if last_step(r) < steps]
 
 
 def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
@@ -105,6 +121,8 @@ def main():
     ap.add_argument('--ldm-steps', type=int, default=2500); ap.add_argument('--ldm-min', type=float, default=3.0)
     ap.add_argument('--members', type=int, default=16); ap.add_argument('--max-samples', type=int, default=24)
     ap.add_argument('--guidance', type=float, default=7.5, help='CFG scale (7.5 as in seed 000; 2-4 was better calibrated on the CPU demo)')
+    ap.add_argument('--resume-training', action='store_true',
+                    help='train with --resume; a stage stopped by its time limit before max_steps ends this call (exit 75)')
     ap.add_argument('--phase', default='all', help='all | table')
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
     a = ap.parse_args()
@@ -112,11 +130,17 @@ def main():
     out = Path(a.out).resolve(); out.mkdir(parents=True, exist_ok=True)
     world, store, runs, ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
     times = json.loads((out / 'times.json').read_text()) if (out / 'times.json').is_file() else {}
-    def phase(name, fn):
+    resume = ['--resume'] if a.resume_training else []
+    def phase(name, fn, runs=(), steps=0):
         if name in times: return
-        t0 = time.perf_counter(); fn(); times[name] = round(time.perf_counter() - t0, 1)
+        t0 = time.perf_counter(); fn(); dt = round(time.perf_counter() - t0, 1)
+        left = unfinished(list(runs), steps) if a.resume_training else []
+        times[f'{name}_partial' if left else name] = round(times.pop(f'{name}_partial', 0) + dt, 1)   # over all calls
         (out / 'times.json').write_text(json.dumps(times, indent=1))
-        print(f'[{name}] {times[name]} s', flush=True)
+        print(f'[{name}] {dt} s', flush=True)
+        if left:
+            print(f"[{name}] stopped by the time limit: {', '.join(left)}; run the same command again to continue", flush=True)
+            sys.exit(75)
     common = [f'train.store={store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25']
     if a.phase == 'all':
         phase('world', lambda: sh(cli() + ['data', 'synth', '--out', world, '--preset', 'train', '--workers', a.workers,
@@ -127,21 +151,22 @@ def main():
                    f"era5_channels=[{','.join(dc.era5_channels)}]"]
         phase('store', lambda: sh(cli() + ['data', 'build', '--world', world, '--out', store, '--workers', a.workers,
                                            '--every-h', a.every_h, *data_kv], log=out / 'store.log'))
-        phase('vae', lambda: sh(cli(a.gpus) + ['train', 'vae', '--cfg', a.cfg, *common, f'train.out_dir={runs}/{{stage}}',
+        phase('vae', lambda: sh(cli(a.gpus) + ['train', 'vae', *resume, '--cfg', a.cfg, *common, f'train.out_dir={runs}/{{stage}}',
                                                f'train.max_steps={a.vae_steps}', f'train.time_limit_min={a.vae_min}',
-                                               f'train.ckpt_every={a.vae_steps}'], log=out / 'vae.log'))
+                                               f'train.ckpt_every={a.vae_steps}'], log=out / 'vae.log'),
+              [runs / 'vae'], a.vae_steps)
         def ldm():
             ld = [*common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}', f'train.time_limit_min={a.ldm_min}',
                   f'train.ckpt_every={a.ldm_steps}']
-            jobs = [(['train', 'ldm', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
-                    (['train', 'ldm', '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'], 'ldm_no_era5.log',
-                     '1' if a.gpus > 1 else '0')]
+            jobs = [(['train', 'ldm', *resume, '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
+                    (['train', 'ldm', *resume, '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'],
+                     'ldm_no_era5.log', '1' if a.gpus > 1 else '0')]
             if a.gpus > 1:                                           # side by side, one GPU each
                 ps = [sh(cli() + j, log=out / lg, env={'CUDA_VISIBLE_DEVICES': g}, wait=False) for j, lg, g in jobs]
                 if any(p.wait() for p in ps): raise SystemExit(f'stage-2 training failed; see {out}/ldm*.log')
             else:
                 for j, lg, _ in jobs: sh(cli() + j, log=out / lg)
-        phase('ldm', ldm)
+        phase('ldm', ldm, [runs / 'ldm', runs / 'ldm_no_era5'], a.ldm_steps)
         phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
                                           '--steps', 20, '--guidance', a.guidance, '--leads', ','.join(map(str, LEADS)), '--ablation-ckpt', runs / 'ldm_no_era5',
                                           '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],

@@ -927,7 +927,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #bc410da5
+# %% ../nbs/04_trainer.ipynb #f728bb17
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1100,10 +1100,13 @@ class LDMStage(Stage):
         t, noise = keyed_draws(batch['index'], self.schedule, z0.shape[1:], generator.initial_seed(), z0.device)
         z_t = self.schedule.q_sample(z0, t, noise)
         ctx = self.emas['unet'].applied(self.unet) if 'unet' in self.emas else contextlib.nullcontext()
+        null = torch.ones(z0.shape[0], dtype=torch.bool, device=z0.device)
         with ctx:
             pred = self.unet(z_t, t, batch['gridsat'], batch['era5'])
+            pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null)
         loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=self.vae.decode, z_t=z_t,
                                scaling_factor=self.scaling_factor, split='val')
+        logs['val/mse_null'] = self.loss.diffusion(pred_null, z0, noise, t, 'val')[1]['val/mse']   # condition dropped
         return {k.split('/', 1)[-1]: v for k, v in logs.items()}, z0.shape[0]
 
     @torch.no_grad()

@@ -3,10 +3,15 @@
 
   seed     the seeds' way: float32, eager, plain AdamW (no foreach, no fused)
   ours     bf16 autocast, channels_last, fused AdamW (the trainer's defaults on CUDA)
-  ours+c   the same under torch.compile
+  ours+c   the same under torch.compile (default mode)
+  ours+cg  the same under torch.compile(mode='reduce-overhead'): CUDA graphs for the host-bound small batches
   peer     diffusers' UNet2DModel with the seed UNet's layout (in = latent 64 + condition 128, out 64, 32 x 32,
            blocks 128/256/512/1024, 2 layers a block, attention in the two lowest blocks), fed the same
            condition through our condition encoder, under the `ours` harness
+  peer+c   the peer under torch.compile (default mode): the fair partner of ours+c
+
+`--profile PATH:BATCH` (e.g. ours+c:256) also records 5 steps with torch.profiler and prints the GPU (or CPU) time
+by kernel kind: convolution/matmul, normalisation, elementwise/activation, optimiser, copies, other.
 
     python benchmarks/step_speed.py --device cuda --batches 8 32 128 256 [--latent 64 16] [--paths seed ours ours+c peer]
     python benchmarks/step_speed.py --tiny                                # a CPU check that everything runs
@@ -52,7 +57,7 @@ class PeerUNet(torch.nn.Module):
 
 
 def build(path, cfg, device):
-    net = (PeerUNet(cfg) if path == 'peer' else CycloneUNet(cfg)).to(device)
+    net = (PeerUNet(cfg) if path.startswith('peer') else CycloneUNet(cfg)).to(device)
     fast = path != 'seed' and device.type == 'cuda'
     if fast: net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **(dict(fused=True) if fast else dict(foreach=False, fused=False)))
@@ -91,13 +96,47 @@ def flops_per_sample(net, x, fast, device) -> float:
     return fc.get_total_flops() / x['z'].shape[0]
 
 
+KINDS = (('conv/matmul', ('conv', 'gemm', 'cutlass', 'sm90', 'xmma', 'wgrad', 'dgrad', 'mm', 'addmm', 'bmm', 'flash',
+                         'attention', 'cudnn')),
+         ('norm', ('norm', 'welford')),
+         ('optimiser', ('adam', 'multi_tensor', 'foreach')),
+         ('copy/cast', ('copy', 'cast', 'to_copy', 'memcpy', 'memset', 'contiguous', 'transpose')),
+         ('elementwise', ('elementwise', 'triton', 'silu', 'add', 'mul', 'fused', 'vectorized', 'reduce', 'sigmoid')))
+
+
+def kind_of(name: str) -> str:
+    n = name.lower()
+    return next((k for k, keys in KINDS if any(w in n for w in keys)), 'other')
+
+
+def profile(step, x, device, steps: int = 5):
+    "Time by kernel kind over `steps` training steps (GPU kernels on CUDA, CPU ops elsewhere)."
+    from torch.profiler import ProfilerActivity, profile as tprofile
+    cuda = device.type == 'cuda'
+    acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with tprofile(activities=acts) as prof:
+        for _ in range(steps): step(x)
+        if cuda: torch.cuda.synchronize()
+    times = {}
+    for e in prof.key_averages():
+        if cuda and e.device_type != torch.autograd.DeviceType.CUDA: continue
+        t = e.self_device_time_total if cuda else e.self_cpu_time_total
+        if t > 0: times.setdefault(kind_of(e.key), []).append((t, e.key))
+    total = sum(t for v in times.values() for t, _ in v) or 1
+    print(f"profile ({'GPU kernels' if cuda else 'CPU ops'}, {steps} steps): total {total / 1e3 / steps:.1f} ms a step")
+    for k, v in sorted(times.items(), key=lambda kv: -sum(t for t, _ in kv[1])):
+        top = ', '.join(n[:40] for _, n in sorted(v, reverse=True)[:3])
+        print(f"  {k:12s} {100 * sum(t for t, _ in v) / total:5.1f} %   top: {top}")
+
+
 def measure(path, latent, batch, a, device):
     cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, **(TINY if a.tiny else {}))
     torch.manual_seed(0)
     net, opt, fast = build(path, cfg, device)
     x = inputs(cfg, batch, device, fast)
     flops = flops_per_sample(net, x, fast, device)
-    if path == 'ours+c': net = torch.compile(net)
+    if path in ('ours+c', 'peer+c'): net = torch.compile(net)
+    if path == 'ours+cg': net = torch.compile(net, mode='reduce-overhead')
     step = step_fn(net, opt, fast, device)
     sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
     if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
@@ -108,6 +147,7 @@ def measure(path, latent, batch, a, device):
         t0 = time.perf_counter(); step(x); sync(); times.append(time.perf_counter() - t0)
     sps = batch / statistics.median(times)
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else float('nan')
+    if a.profile and a.profile == f'{path}:{batch}': profile(step, x, device)
     del net, opt, x
     if device.type == 'cuda': torch.cuda.empty_cache()
     tf = flops * sps / 1e12
@@ -125,6 +165,7 @@ def main():
     ap.add_argument('--steps', type=int, default=10); ap.add_argument('--peak-tflops', type=float, default=989.0)
     ap.add_argument('--tiny', action='store_true', help='small model and images: a quick check on a CPU')
     ap.add_argument('--json', default=None, help='also write the rows here')
+    ap.add_argument('--profile', default=None, help='PATH:BATCH to profile, e.g. ours+c:256')
     a = ap.parse_args()
     if a.tiny: a.batches, a.latent, a.steps, a.warmup = [b for b in a.batches if b <= 8] or [4], [4], 2, 1
     device = torch.device(a.device)
@@ -132,20 +173,20 @@ def main():
     for latent in a.latent:
         for batch in a.batches:
             for path in a.paths:
-                if path == 'peer' and latent != 64 and not a.tiny: continue     # the peer's layout is the latent-64 one
+                if path.startswith('peer') and latent != 64 and not a.tiny: continue   # the peer's layout is the latent-64 one
                 try: r = measure(path, latent, batch, a, device)
                 except torch.OutOfMemoryError: r = dict(path=path, latent=latent, batch=batch, samples_per_s=float('nan'), error='OOM')
                 rows.append(r); print(json.dumps(r), flush=True)
     by = {(r['path'], r['latent'], r['batch']): r['samples_per_s'] for r in rows}
-    print('\n| latent | batch | ' + ' | '.join(a.paths) + ' | ours/peer | ours/seed | ours+c/peer |')
-    print('|---|---|' + '---|' * (len(a.paths) + 3))
+    pairs = [(x, y) for x, y in (('ours', 'peer'), ('ours+c', 'peer+c'), ('ours+c', 'peer'), ('ours', 'seed'),
+                                 ('ours+c', 'seed'), ('ours+cg', 'seed'), ('ours+cg', 'peer+c')) if x in a.paths and y in a.paths]
+    print('\n| latent | batch | ' + ' | '.join(a.paths) + ''.join(f' | {x}/{y}' for x, y in pairs) + ' |')
+    print('|---|---|' + '---|' * (len(a.paths) + len(pairs)))
     for latent in a.latent:
         for batch in a.batches:
             v = {p: by.get((p, latent, batch), float('nan')) for p in a.paths}
-            ratio = lambda x, y: f"{v.get(x, float('nan')) / v[y]:.2f}" if v.get(y) else '-'
             print(f"| {latent} | {batch} | " + ' | '.join(f"{v[p]:.1f}" for p in a.paths) +
-                  f" | {ratio('ours', 'peer') if 'peer' in v else '-'} | {ratio('ours', 'seed') if 'seed' in v else '-'} | "
-                  f"{ratio('ours+c', 'peer') if 'peer' in v else '-'} |")
+                  ''.join(f" | {v[x] / v[y]:.2f}" for x, y in pairs) + ' |')
     if a.json: open(a.json, 'w').write(json.dumps(rows, indent=1))
 
 

@@ -12,7 +12,8 @@ t() { echo "== $*" | tee -a "$O/issue10.txt"; timeout "$1" "${@:2}" 2>&1 | tail 
 case "${1:-step}" in
   step)
     t 250 python benchmarks/step_speed.py --device cuda --batches 32 128 --latent 64 --paths ours+c peer+c ours+cg --json "$O/step_c_a.json"
-    t 250 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --paths ours+c peer+c ours+cg --steps 6 --json "$O/step_c_b.json" ;;
+    t 250 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --paths ours+c peer+c ours+cg --steps 6 --json "$O/step_c_b.json"
+    t 200 python benchmarks/step_speed.py --device cuda --batches 32 128 256 --latent 64 16 --paths ours ours+c --cond-patch 4 --steps 6 --json "$O/step_p4.json" ;;
   profile)
     t 200 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --paths ours+c --profile ours+c:256
     t 200 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --paths ours --profile ours:32 ;;

@@ -130,7 +130,7 @@ def profile(step, x, device, steps: int = 5):
 
 
 def measure(path, latent, batch, a, device):
-    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, **(TINY if a.tiny else {}))
+    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=a.cond_patch, **(TINY if a.tiny else {}))
     torch.manual_seed(0)
     net, opt, fast = build(path, cfg, device)
     x = inputs(cfg, batch, device, fast)
@@ -166,6 +166,7 @@ def main():
     ap.add_argument('--tiny', action='store_true', help='small model and images: a quick check on a CPU')
     ap.add_argument('--json', default=None, help='also write the rows here')
     ap.add_argument('--profile', default=None, help='PATH:BATCH to profile, e.g. ours+c:256')
+    ap.add_argument('--cond-patch', type=int, default=1, help='UNetConfig.cond_patch (1: the seed encoder; configs/gpu.yaml: 4)')
     a = ap.parse_args()
     if a.tiny: a.batches, a.latent, a.steps, a.warmup = [b for b in a.batches if b <= 8] or [4], [4], 2, 1
     device = torch.device(a.device)

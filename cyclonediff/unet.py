@@ -18,7 +18,7 @@ __all__ = ['UNetConfig', 'spatial_encoding', 'SpatialPositionalEncoding', 'group
            'ConditionDownsampler', 'timestep_embedding', 'ResBlock', 'AttnBlock', 'Downsample', 'CycloneUNet',
            'expected_shapes', 'count_params', 'param_summary']
 
-# %% ../nbs/02_unet.ipynb #aee31f6f
+# %% ../nbs/02_unet.ipynb #b6185ae8
 @dataclass(kw_only=True)
 class UNetConfig:
     "Sizes of the condition encoder and the latent UNet (defaults: the seed model)."
@@ -39,6 +39,8 @@ class UNetConfig:
     pe_freqs: int = 4                # octaves of the spatial positional encoding
     pe_mode: str = 'concat'          # 'concat' | 'add'
     norm_groups: int = 32            # GroupNorm groups (gcd with the channel count is used)
+    cond_patch: int = 1              # condition encoder works at image_size / cond_patch (space-to-depth first);
+                                     # 1 = the seed (full resolution), 4 = about half the FLOPs of a training step
 
     def __post_init__(self):
         self.channel_mults = tuple(int(m) for m in self.channel_mults)
@@ -53,6 +55,10 @@ class UNetConfig:
         if self.latent_size < 1 or ratio * self.latent_size != self.image_size or ratio & (ratio - 1):
             raise ValueError(f"UNetConfig: image_size/latent_size must be a power of two, got "
                              f"image_size={self.image_size}, latent_size={self.latent_size}")
+        p = int(self.cond_patch)
+        if p < 1 or p & (p - 1) or ratio % p:
+            raise ValueError(f"UNetConfig.cond_patch={self.cond_patch}: expected a power of two that divides "
+                             f"image_size/latent_size={ratio}")
         n_down = len(self.channel_mults) - 1
         if self.latent_size % (2 ** n_down):
             raise ValueError(f"UNetConfig.latent_size={self.latent_size} must be divisible by 2**{n_down} "
@@ -104,7 +110,7 @@ class SpatialPositionalEncoding(nn.Module):
         if self.mode == 'concat': return torch.cat([x, pe.expand(b, -1, -1, -1)], dim=1)
         return x + self.proj(pe)
 
-# %% ../nbs/02_unet.ipynb #bcf57077
+# %% ../nbs/02_unet.ipynb #bbb1a125
 def group_norm(channels: int, groups: int = 32) -> nn.GroupNorm:
     "GroupNorm with gcd(groups, channels) groups, so that narrow test models work too."
     return nn.GroupNorm(math.gcd(groups, channels), channels)
@@ -118,14 +124,16 @@ def _check_input(x, name: str, channels: int, size: int | None = None):
 
 
 class ConditionEncoder(nn.Module):
-    "gridsat (B, in_gridsat, H, W) + era5 (B, in_era5, H, W) -> (B, cond_channels, H, W), with spatial positional encoding."
+    """gridsat (B, in_gridsat, H, W) + era5 (B, in_era5, H, W) -> (B, cond_channels, H/p, W/p), with spatial positional
+    encoding; p = cfg.cond_patch folds p x p pixels into channels (lossless) before the convolutions."""
     def __init__(self, cfg: UNetConfig):
         super().__init__()
         self.cfg = cfg
         c_in = cfg.in_gridsat + cfg.in_era5
         self.pos = SpatialPositionalEncoding(cfg.pe_freqs, cfg.pe_mode, channels=c_in)
         self.out_channels = cfg.cond_channels
-        self.conv_in = nn.Conv2d(self.pos.out_channels(c_in), self.out_channels, 3, padding=1)
+        self.unshuffle = nn.PixelUnshuffle(cfg.cond_patch) if cfg.cond_patch > 1 else nn.Identity()
+        self.conv_in = nn.Conv2d(self.pos.out_channels(c_in) * cfg.cond_patch ** 2, self.out_channels, 3, padding=1)
         self.norm = group_norm(self.out_channels, cfg.norm_groups)
         self.conv_out = nn.Conv2d(self.out_channels, self.out_channels, 3, padding=1)
 
@@ -134,7 +142,7 @@ class ConditionEncoder(nn.Module):
         _check_input(era5, 'era5', self.cfg.in_era5, self.cfg.image_size)
         if gridsat.shape[0] != era5.shape[0]:
             raise ValueError(f"CycloneUNet inputs: batch of `gridsat` ({gridsat.shape[0]}) != batch of `era5` ({era5.shape[0]})")
-        h = self.conv_in(self.pos(torch.cat([gridsat, era5], dim=1)))
+        h = self.conv_in(self.unshuffle(self.pos(torch.cat([gridsat, era5], dim=1))))
         return self.conv_out(F.silu(self.norm(h)))
 
 # %% ../nbs/02_unet.ipynb #0d250d49
@@ -160,7 +168,7 @@ class ConditionDownsampler(nn.Module):
                              f"encoder's out_channels), got {x.shape[1]} (shape {tuple(x.shape)})")
         return self.net(x)
 
-# %% ../nbs/02_unet.ipynb #b177d5a7
+# %% ../nbs/02_unet.ipynb #d51165e5
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     "(B,) steps -> (B, dim): [cos(t w_i), sin(t w_i)] with w_i = max_period**(-i/half), float32."
     half = dim // 2
@@ -169,7 +177,7 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
     return F.pad(emb, (0, 1)) if dim % 2 else emb
 
-# %% ../nbs/02_unet.ipynb #d0b5f041
+# %% ../nbs/02_unet.ipynb #64d5d535
 class _Checkpointable(nn.Module):
     "Runs `_forward` under non-reentrant activation checkpointing when `grad_checkpoint` is set and grads are on."
     grad_checkpoint: bool = False
@@ -230,7 +238,7 @@ class Downsample(nn.Module):
 
 from .vae import Upsample   # nearest x2 then a 3x3 conv (no checkerboard artefacts): the VAE's block
 
-# %% ../nbs/02_unet.ipynb #c54584a3
+# %% ../nbs/02_unet.ipynb #b00b5b6b
 class _Level(nn.Module):
     "One UNet level: residual blocks, each followed by attention (or Identity), then a resampler (or Identity)."
     def __init__(self, res: list, attn: list, sample: nn.Module):
@@ -252,7 +260,8 @@ class CycloneUNet(nn.Module):
         chans, res = cfg.level_channels, cfg.level_resolutions
         # condition path: full-resolution encoder, then downsampler built from the encoder's own width (seed bug fix)
         self.cond_encoder = ConditionEncoder(cfg)
-        self.cond_down = ConditionDownsampler(self.cond_encoder.out_channels, factor=cfg.image_size // cfg.latent_size)
+        self.cond_down = ConditionDownsampler(self.cond_encoder.out_channels,
+                                              factor=cfg.image_size // cfg.latent_size // cfg.cond_patch)
         c_cond = self.cond_down.out_channels
         self.null_cond = (nn.Parameter(torch.zeros(1, c_cond, cfg.latent_size, cfg.latent_size))
                           if cfg.null_cond == 'learned' else None)
@@ -346,12 +355,13 @@ class CycloneUNet(nn.Module):
         inter['out'] = out
         return (out, inter) if return_intermediates else out
 
-# %% ../nbs/02_unet.ipynb #33ef2795
+# %% ../nbs/02_unet.ipynb #9aca8dad
 def expected_shapes(cfg: UNetConfig, batch_size: int = 1) -> dict:
     "Shape of each named intermediate of `CycloneUNet.forward(..., return_intermediates=True)`."
     b, s, L = batch_size, cfg.latent_size, len(cfg.channel_mults)
     ch, res = cfg.level_channels, cfg.level_resolutions
-    out = {'cond_full': (b, cfg.cond_channels, cfg.image_size, cfg.image_size), 'cond': (b, cfg.cond_channels, s, s),
+    full = cfg.image_size // cfg.cond_patch
+    out = {'cond_full': (b, cfg.cond_channels, full, full), 'cond': (b, cfg.cond_channels, s, s),
            'input': (b, cfg.latent_channels + cfg.cond_channels, s, s), 'temb': (b, 4 * cfg.base_channels),
            'init': (b, cfg.base_channels, s, s)}
     for i in range(L):

@@ -65,12 +65,24 @@ def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
     return dict(psnr_db=float(np.nanmean(vals)), frames=int(np.isfinite(vals).sum()), samples=len(ds))
 
 
+def score(s, meth, lead, kind, metric) -> float:
+    "One value of eval's summary.csv (nan when absent)."
+    v = s[(s.method == meth) & (s.lead == lead) & (s.member == kind) & (s.metric == metric)]['mean']
+    return float(v.iloc[0]) if len(v) else float('nan')
+
+
+def pick_guidance(tried: dict) -> float:
+    "Lowest CRPS among the scales with spread-skill in [0.8, 1.2]; if none is, the spread-skill closest to 1."
+    ok = {g: r for g, r in tried.items() if 0.8 <= r['ssr'] <= 1.2}
+    if ok: return min(ok, key=lambda g: ok[g]['crps'])
+    return min(tried, key=lambda g: abs(tried[g]['ssr'] - 1) if tried[g]['ssr'] == tried[g]['ssr'] else float('inf'))
+
+
 def table(out: Path) -> str:
     "SKILL.md's table and the target checks from eval/summary.csv and eval/spectra.csv."
     import numpy as np, pandas as pd
     s = pd.read_csv(out / 'eval' / 'summary.csv')
-    get = lambda meth, lead, kind, metric: s[(s.method == meth) & (s.lead == lead) & (s.member == kind) & (s.metric == metric)]['mean']
-    val = lambda *k: float(get(*k).iloc[0]) if len(get(*k)) else float('nan')
+    val = lambda *k: score(s, *k)
     methods = [m for m in ('ldm', 'ldm_no_era5', 'persistence', 'extrapolation', 'steps', 'vae_recon') if m in set(s.method)]
     cols = [('RMSE K', 'mean', 'rmse'), ('MAE K', 'mean', 'mae'), ('CSI 220K', 'mean', 'csi_220K'),
             ('FSS 220K', 'mean', None), ('SSIM', 'mean', 'ssim'), ('CRPS K', 'ens', 'crps'), ('SSR', 'ens', 'ssr')]
@@ -107,6 +119,11 @@ def table(out: Path) -> str:
         for metric, kind, better in (('rmse', 'mean', -1), ('crps', 'ens', -1), ('csi_220K', 'mean', 1)):
             a, b = val('ldm', 24, kind, metric), val('ldm_no_era5', 24, kind, metric)
             checks.append((f'+24 h: ERA5 improves {metric}', (a - b) * better > 0, f'{a:.3f} with vs {b:.3f} without'))
+    gj = out / 'guidance.json'
+    if gj.is_file():
+        g = json.loads(gj.read_text())
+        md += ['', f"Guidance {g['chosen']:g}, chosen on the validation split at +{g['lead_h']} h from: " +
+               ', '.join(f"{k}: CRPS {v['crps']:.3g}, SSR {v['ssr']:.2f}" for k, v in g['tried'].items())]
     md += ['', '| target | met | value |', '|---|---|---|'] + [f'| {n} | {"n/a" if "nan" in v else "yes" if ok else "**no**"} | {v} |' for n, ok, v in checks]
     return '\n'.join(md) + '\n'
 
@@ -123,6 +140,8 @@ def main():
     ap.add_argument('--guidance', type=float, default=7.5, help='CFG scale (7.5 as in seed 000; 2-4 was better calibrated on the CPU demo)')
     ap.add_argument('--resume-training', action='store_true',
                     help='train with --resume; a stage stopped by its time limit before max_steps ends this call (exit 75)')
+    ap.add_argument('--choose-guidance', default=None, help='comma-separated CFG scales tried on the validation split '
+                    '(4 samples, +12 h); the pick (pick_guidance) replaces --guidance in the test evaluation')
     ap.add_argument('--phase', default='all', help='all | table')
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
     a = ap.parse_args()
@@ -167,8 +186,22 @@ def main():
             else:
                 for j, lg, _ in jobs: sh(cli() + j, log=out / lg)
         phase('ldm', ldm, [runs / 'ldm', runs / 'ldm_no_era5'], a.ldm_steps)
+        def choose_guidance():
+            import pandas as pd
+            lead, tried = (12 if 12 in LEADS else LEADS[-1]), {}
+            for g in [float(x) for x in a.choose_guidance.split(',')]:
+                d = out / 'guidance' / f'g{g:g}'
+                sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', d, '--split', 'val', '--members', a.members,
+                            '--steps', 20, '--guidance', g, '--leads', lead, '--baselines', 'none', '--max-samples', 4,
+                            '--no-progress'], log=out / 'guidance.log')
+                summ = pd.read_csv(d / 'summary.csv')
+                tried[g] = dict(crps=score(summ, 'ldm', lead, 'ens', 'crps'), ssr=score(summ, 'ldm', lead, 'ens', 'ssr'))
+                print(f'  guidance {g:g}: +{lead} h CRPS {tried[g]["crps"]:.3f}, spread-skill {tried[g]["ssr"]:.2f}', flush=True)
+            (out / 'guidance.json').write_text(json.dumps(dict(lead_h=lead, tried=tried, chosen=pick_guidance(tried)), indent=1))
+        if a.choose_guidance: phase('guidance', choose_guidance)
+        guidance = json.loads((out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
         phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
-                                          '--steps', 20, '--guidance', a.guidance, '--leads', ','.join(map(str, LEADS)), '--ablation-ckpt', runs / 'ldm_no_era5',
+                                          '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)), '--ablation-ckpt', runs / 'ldm_no_era5',
                                           '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],
                                  log=out / 'eval.log'))
         phase('vae_psnr', lambda: (out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', store))))

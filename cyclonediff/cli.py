@@ -143,7 +143,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     log(f'report: {report}')
     return report
 
-# %% ../nbs/06_cli.ipynb #e22cce1f
+# %% ../nbs/06_cli.ipynb #a675368b
 def _kv(words) -> dict:
     "['a=1', 'b=[2,3]'] -> {'a': 1, 'b': [2, 3]} (values read as YAML)."
     import yaml
@@ -213,7 +213,7 @@ def add_eval_arguments(p):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: cuda if available)')
     p.add_argument('--ablation-ckpt', default=None, help='checkpoint of the model trained without ERA5')
-    p.add_argument('--baselines', default='persistence,extrapolation,steps', help='comma-separated baseline names')
+    p.add_argument('--baselines', default='persistence,extrapolation,steps', help="comma-separated baseline names, or 'none'")
     p.add_argument('--leads', default=None, help='comma-separated leads in hours (default: all the rollout reaches)')
     p.add_argument('--workers', type=int, default=0, help='processes verifying samples while the GPU forecasts (default 0)')
     p.add_argument('--autocast', default=None, choices=['bfloat16', 'float16'], help='run the networks under autocast (GPU)')

@@ -64,3 +64,15 @@ def test_eval_command_with_leads_and_baselines(first_run, tmp_path):
     assert e.returncode == 0, e.stderr[-3000:]
     df = pd.read_csv(ev / 'scores.csv')
     assert set(df.method) == {'ldm', 'persistence', 'vae_recon'} and set(df.lead) == {3}
+
+def test_eval_command_without_baselines(first_run, tmp_path):
+    "`--baselines none` scores the model alone (what benchmarks/skill.py --choose-guidance uses on the validation split)."
+    out, r, _ = first_run
+    assert r.returncode == 0, r.stderr[-3000:]
+    ev = tmp_path / 'ev0'
+    e = subprocess.run([sys.executable, '-m', 'cyclonediff.cli', 'eval', '--ckpt', str(out / 'runs' / 'ldm'),
+                        '--store', str(out / 'store'), '--out', str(ev), '--members', '2', '--steps', '3', '--split', 'val',
+                        '--leads', '3', '--baselines', 'none', '--max-samples', '1', '--guidance', '2'],
+                       capture_output=True, text=True, timeout=600)
+    assert e.returncode == 0, e.stderr[-3000:]
+    assert set(pd.read_csv(ev / 'scores.csv').method) == {'ldm', 'vae_recon'}

@@ -3,11 +3,16 @@
     python benchmarks/loader_throughput.py                      # builds a demo-size store from a tiny world
     python benchmarks/loader_throughput.py --store PATH         # an existing store
     python benchmarks/loader_throughput.py --workers 0 4 16 --batch-size 16 --samples 512
+    python benchmarks/loader_throughput.py --store PATH --split train --cache cuda   # + stage 2's input cache
+
+`--cache DEVICE` also times what stage 2 does with `train.cache_inputs`: the split's inputs (IR frames, ERA5, the
+first lead's target) read once into DEVICE, then random batches gathered by index.
 
 All numbers come from one run on one machine; only the ratios are meant to be compared across machines. The first
 batch of each loader (worker start-up) is timed separately from the steady state.
 """
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +42,28 @@ def measure(ds, batch_size, workers, n_samples, seed=0):
     return first, rate
 
 
+def measure_cache(ds, batch_size, n_samples, device):
+    "(seconds to read the split into `device`, GiB held, samples/s of random index gathers of `batch_size`)."
+    dev = torch.device(device)
+    t0 = time.perf_counter()
+    dl = make_loader(ds, batch_size, shuffle=False, num_workers=min(8, os.cpu_count() or 1), seed=0, drop_last=False)
+    parts = {'gridsat': [], 'era5': [], 'target': []}
+    for b in dl:
+        for k in parts: parts[k].append((b[k][:, :1] if k == 'target' else b[k]).to(dev))
+    cache = {k: torch.cat(v) for k, v in parts.items()}
+    sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    sync(); read_s = time.perf_counter() - t0
+    g = torch.Generator(device='cpu').manual_seed(0)
+    n, seen = len(ds), 0
+    sync(); t1 = time.perf_counter()
+    while seen < n_samples:
+        idx = torch.randint(0, n, (batch_size,), generator=g).to(dev)
+        seen += sum(v[idx].shape[0] for v in cache.values()) // len(cache)      # the gather stage 2 does
+    sync()
+    gib = sum(v.numel() * v.element_size() for v in cache.values()) / 2**30
+    return read_s, gib, seen / (time.perf_counter() - t1)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--store', help='an existing store (default: build a demo-size store from a tiny world)')
@@ -50,6 +77,7 @@ def main(argv=None):
     ap.add_argument('--samples', type=int, default=256, help='samples to time per setting (after the first batch)')
     ap.add_argument('--build-workers', type=int, default=0)
     ap.add_argument('--torch-threads', type=int, help='torch intra-op threads of this process (workers always use 1)')
+    ap.add_argument('--cache', default=None, help="also time stage 2's input cache on this device ('cpu', 'cuda')")
     a = ap.parse_args(argv)
     if a.torch_threads: torch.set_num_threads(a.torch_threads)
 
@@ -82,6 +110,10 @@ def main(argv=None):
         base = rate if (base is None and w == 0) else base
         ratio = f'{rate / base:.2f}' if base else '-'
         print(f'{w:>8d} {first:>14.2f} {rate:>10.1f} {ratio:>11}', flush=True)
+    if a.cache:
+        read_s, gib, rate = measure_cache(ds, a.batch_size, max(a.samples, 20 * a.batch_size), a.cache)
+        print(f'input cache on {a.cache}: read once in {read_s:.1f} s ({gib:.2f} GiB), then {rate:.0f} samples/s '
+              f'of random batches of {a.batch_size} (stage 2 with train.cache_inputs)')
 
 
 if __name__ == '__main__':

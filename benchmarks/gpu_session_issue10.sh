@@ -4,6 +4,7 @@
 #   bash benchmarks/gpu_session_issue10.sh step      # compiled peer vs ours+c vs ours+cg (CUDA graphs), latent 64
 #   bash benchmarks/gpu_session_issue10.sh profile   # kernel-time breakdown of ours+c at batch 256 and 32
 #   bash benchmarks/gpu_session_issue10.sh curve     # eager vs compiled training: same loss curve? (300 steps)
+#   bash benchmarks/gpu_session_issue10.sh loader    # store loader at 8/16 workers vs stage 2's input cache on the GPU
 # Measured already (2026-11-29, benchmarks/RESULTS.md): seed/ours/ours+c/peer at 32/128/256, sampling eager vs
 # CUDA graphs, the store loader.
 set -u
@@ -17,6 +18,9 @@ case "${1:-step}" in
   profile)
     t 200 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --paths ours+c --profile ours+c:256
     t 200 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --paths ours --profile ours:32 ;;
+  loader)   # needs a store: the skill run's (/tmp/skill/store) when the machine is still warm, else a demo-size one
+    S=$([ -d /tmp/skill/store ] && echo "--store /tmp/skill/store --split train" || echo "--build-workers 16")
+    t 200 python benchmarks/loader_throughput.py $S --batch-size 32 --workers 8 16 --samples 1024 --cache cuda ;;
   curve)
     t 540 python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/gpu.yaml --steps 300 --vae-steps 30
     cp /tmp/cc/compile_curve.json "$O/" ;;

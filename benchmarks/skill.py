@@ -13,9 +13,12 @@ Each phase is skipped when its output exists; `--phase table` only rebuilds the 
 Training longer than one call: with `--resume-training` the trainings run with `--resume`, and a stage that the
 time limit stopped before its max_steps is not done: the script stops after it (exit status 75) and the same
 command continues it. A warm device machine keeps /tmp between calls, so e.g. 3 calls of ~9 minutes give each
-LDM ~20 minutes (`--ldm-steps` for the whole run, `--ldm-min` per call).
+LDM ~20 minutes (`--ldm-steps` for the whole run, `--ldm-min` per call). `--deadline-min D` makes each call plan
+for D wall minutes: a training gets at most what is left (minus a minute for start-up and the checkpoint), and a
+phase that no longer fits (training: < 0.5 min; guidance/eval: < `--eval-min`) ends the call with exit 75 before it
+starts. A SIGTERM (e.g. from `timeout`) stops the running commands too, so nothing outlives the call.
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, json, os, signal, subprocess, sys, time
 from pathlib import Path
 
 from launch import cyclonediff_cmd as cli
@@ -27,11 +30,43 @@ TARGETS = "VAE PSNR >= 30 dB; mean beats persistence and extrapolation on RMSE a
           "ERA5 improves the +24 h scores"
 
 
+CHILDREN = []
+
+
+def stop_children(signum, frame):
+    "On SIGTERM / SIGINT: terminate the running commands (their own process groups), then exit."
+    for p in CHILDREN:
+        if p.poll() is None:
+            try: os.killpg(p.pid, signal.SIGTERM)
+            except ProcessLookupError: pass
+    sys.exit(128 + signum)
+
+
+class Deadline:
+    "Wall minutes left in this call (None: no deadline)."
+    def __init__(self, minutes): self.minutes, self.t0 = minutes, time.perf_counter()
+    def left(self) -> float:
+        return float('inf') if self.minutes is None else self.minutes - (time.perf_counter() - self.t0) / 60
+
+    def train_minutes(self, stage_min: float, name: str) -> float:
+        "min(stage_min, what is left minus a minute); ends the call (exit 75) when that leaves under half a minute."
+        if self.left() - 1.0 < 0.5: self.stop(name)
+        return round(min(stage_min, self.left() - 1.0), 3)
+
+    def require(self, minutes: float, name: str):
+        if self.left() < minutes: self.stop(name)
+
+    def stop(self, name):
+        print(f'[{name}] not started: {self.left():.1f} min left in this call; run the same command again', flush=True)
+        sys.exit(75)
+
+
 def sh(cmd, log=None, env=None, wait=True):
     print('$', ' '.join(map(str, cmd)), flush=True)
     f = open(log, 'a') if log else None                  # appended: a resumed phase keeps the earlier call's log
     p = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=f or None, stderr=subprocess.STDOUT if f else None,
-                         env={**os.environ, **(env or {})})
+                         env={**os.environ, **(env or {})}, start_new_session=True)
+    CHILDREN.append(p)
     if f: f.close()                                      # the child holds its own copy
     if not wait: return p
     if p.wait(): raise SystemExit(f"failed ({p.returncode}): {' '.join(map(str, cmd))}" + (f"; see {log}" if log else ''))
@@ -142,9 +177,14 @@ def main():
                     help='train with --resume; a stage stopped by its time limit before max_steps ends this call (exit 75)')
     ap.add_argument('--choose-guidance', default=None, help='comma-separated CFG scales tried on the validation split '
                     '(4 samples, +12 h); the pick (pick_guidance) replaces --guidance in the test evaluation')
+    ap.add_argument('--deadline-min', type=float, default=None, help='wall minutes this call may take (see above)')
+    ap.add_argument('--eval-min', type=float, default=2.5, help='minutes the evaluation needs (with --deadline-min)')
+    ap.add_argument('--ckpt-every', type=int, default=None, help='checkpoint interval of the trainings (default: their steps)')
     ap.add_argument('--phase', default='all', help='all | table')
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
     a = ap.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, stop_children)
+    clock = Deadline(a.deadline_min)
     LEADS[:] = [int(h) for h in a.leads.split(',')]
     out = Path(a.out).resolve(); out.mkdir(parents=True, exist_ok=True)
     world, store, runs, ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
@@ -171,12 +211,13 @@ def main():
         phase('store', lambda: sh(cli() + ['data', 'build', '--world', world, '--out', store, '--workers', a.workers,
                                            '--every-h', a.every_h, *data_kv], log=out / 'store.log'))
         phase('vae', lambda: sh(cli(a.gpus) + ['train', 'vae', *resume, '--cfg', a.cfg, *common, f'train.out_dir={runs}/{{stage}}',
-                                               f'train.max_steps={a.vae_steps}', f'train.time_limit_min={a.vae_min}',
-                                               f'train.ckpt_every={a.vae_steps}'], log=out / 'vae.log'),
+                                               f'train.max_steps={a.vae_steps}',
+                                               f'train.time_limit_min={clock.train_minutes(a.vae_min, "vae")}',
+                                               f'train.ckpt_every={a.ckpt_every or a.vae_steps}'], log=out / 'vae.log'),
               [runs / 'vae'], a.vae_steps)
         def ldm():
-            ld = [*common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}', f'train.time_limit_min={a.ldm_min}',
-                  f'train.ckpt_every={a.ldm_steps}']
+            ld = [*common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}',
+                  f'train.time_limit_min={clock.train_minutes(a.ldm_min, "ldm")}', f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
             jobs = [(['train', 'ldm', *resume, '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
                     (['train', 'ldm', *resume, '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'],
                      'ldm_no_era5.log', '1' if a.gpus > 1 else '0')]
@@ -188,6 +229,7 @@ def main():
         phase('ldm', ldm, [runs / 'ldm', runs / 'ldm_no_era5'], a.ldm_steps)
         def choose_guidance():
             import pandas as pd
+            clock.require(a.eval_min, 'guidance')
             lead, tried = (12 if 12 in LEADS else LEADS[-1]), {}
             for g in [float(x) for x in a.choose_guidance.split(',')]:
                 d = out / 'guidance' / f'g{g:g}'
@@ -200,7 +242,7 @@ def main():
             (out / 'guidance.json').write_text(json.dumps(dict(lead_h=lead, tried=tried, chosen=pick_guidance(tried)), indent=1))
         if a.choose_guidance: phase('guidance', choose_guidance)
         guidance = json.loads((out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
-        phase('eval', lambda: sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
+        phase('eval', lambda: clock.require(a.eval_min, 'eval') or sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
                                           '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)), '--ablation-ckpt', runs / 'ldm_no_era5',
                                           '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],
                                  log=out / 'eval.log'))

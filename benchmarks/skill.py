@@ -154,6 +154,12 @@ def table(out: Path) -> str:
         for metric, kind, better in (('rmse', 'mean', -1), ('crps', 'ens', -1), ('csi_220K', 'mean', 1)):
             a, b = val('ldm', 24, kind, metric), val('ldm_no_era5', 24, kind, metric)
             checks.append((f'+24 h: ERA5 improves {metric}', (a - b) * better > 0, f'{a:.3f} with vs {b:.3f} without'))
+    for r in ('ldm', 'ldm_no_era5'):                       # does the model use its condition yet? (issue 8's diagnosis)
+        vf = out / 'runs' / r / 'logs' / 'val.csv'
+        if vf.is_file() and 'mse_null' in (v := pd.read_csv(vf)).columns and len(v):
+            last = v.iloc[-1]
+            md += ['', f"{r}: validation eps-MSE at step {int(last['step'])} {last['mse']:.4f} with the condition, "
+                       f"{last['mse_null']:.4f} with it dropped ({1 - last['mse'] / last['mse_null']:.1%} lower)"]
     gj = out / 'guidance.json'
     if gj.is_file():
         g = json.loads(gj.read_text())
@@ -163,7 +169,98 @@ def table(out: Path) -> str:
     return '\n'.join(md) + '\n'
 
 
-def main():
+class SkillRun:
+    "The phases of one invocation, each the user's command; `phase` skips what times.json records as done."
+    def __init__(self, a):
+        self.a, self.clock = a, Deadline(a.deadline_min)
+        self.out = out = Path(a.out).resolve(); out.mkdir(parents=True, exist_ok=True)
+        self.world, self.store, self.runs, self.ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
+        self.times = json.loads((out / 'times.json').read_text()) if (out / 'times.json').is_file() else {}
+        self.resume = ['--resume'] if a.resume_training else []
+        self.common = [f'train.store={self.store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25']
+
+    def phase(self, name, fn, runs=(), steps=0):
+        "Run `fn` unless done; a training phase whose runs stopped before `steps` is not done (exit 75)."
+        if name in self.times: return
+        t0 = time.perf_counter(); fn(); dt = round(time.perf_counter() - t0, 1)
+        left = unfinished(list(runs), steps) if self.a.resume_training else []
+        self.times[f'{name}_partial' if left else name] = round(self.times.pop(f'{name}_partial', 0) + dt, 1)  # all calls
+        (self.out / 'times.json').write_text(json.dumps(self.times, indent=1))
+        print(f'[{name}] {dt} s', flush=True)
+        if left:
+            print(f"[{name}] stopped by the time limit: {', '.join(left)}; run the same command again to continue", flush=True)
+            sys.exit(75)
+
+    def all(self):
+        a, runs = self.a, self.runs
+        self.phase('world', self.make_world)
+        self.phase('store', self.build_store)
+        self.phase('vae', self.train_vae, [runs / 'vae'], a.vae_steps)
+        self.phase('ldm', self.train_ldms, [runs / 'ldm', runs / 'ldm_no_era5'], a.ldm_steps)
+        if a.choose_guidance: self.phase('guidance', self.choose_guidance)
+        self.phase('eval', self.evaluate)
+        self.phase('vae_psnr', lambda: (self.out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', self.store))))
+
+    def make_world(self):
+        a = self.a
+        sh(cli() + ['data', 'synth', '--out', self.world, '--preset', 'train', '--workers', a.workers,
+                    f'n_storms={a.storms}', f'days={a.days}'], log=self.out / 'world.log')
+
+    def build_store(self):
+        from cyclonediff.trainer import load_config
+        dc = load_config(self.a.cfg).data                          # the store is cut for the config's data section
+        data_kv = [f'image_size={dc.image_size}', f'history={dc.history}', f"leads_h=[{','.join(map(str, dc.leads_h))}]",
+                   f"era5_channels=[{','.join(dc.era5_channels)}]"]
+        sh(cli() + ['data', 'build', '--world', self.world, '--out', self.store, '--workers', self.a.workers,
+                    '--every-h', self.a.every_h, *data_kv], log=self.out / 'store.log')
+
+    def train_vae(self):
+        a = self.a
+        sh(cli(a.gpus) + ['train', 'vae', *self.resume, '--cfg', a.cfg, *self.common, f'train.out_dir={self.runs}/{{stage}}',
+                          f'train.max_steps={a.vae_steps}', f'train.time_limit_min={self.clock.train_minutes(a.vae_min, "vae")}',
+                          f'train.ckpt_every={a.ckpt_every or a.vae_steps}'], log=self.out / 'vae.log')
+
+    def train_ldms(self):
+        "The model and its no-ERA5 ablation: side by side on one GPU each, or one after the other."
+        a, runs = self.a, self.runs
+        ld = [*self.common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}',
+              f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm")}', f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
+        jobs = [(['train', 'ldm', *self.resume, '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
+                (['train', 'ldm', *self.resume, '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'],
+                 'ldm_no_era5.log', '1' if a.gpus > 1 else '0')]
+        if a.gpus > 1:
+            ps = [sh(cli() + j, log=self.out / lg, env={'CUDA_VISIBLE_DEVICES': g}, wait=False) for j, lg, g in jobs]
+            if any(p.wait() for p in ps): raise SystemExit(f'stage-2 training failed; see {self.out}/ldm*.log')
+        else:
+            for j, lg, _ in jobs: sh(cli() + j, log=self.out / lg)
+
+    def choose_guidance(self):
+        "Each --choose-guidance scale on 4 validation samples at +12 h; the pick goes to guidance.json."
+        import pandas as pd
+        a = self.a
+        self.clock.require(a.eval_min, 'guidance')
+        lead, tried = (12 if 12 in LEADS else LEADS[-1]), {}
+        for g in [float(x) for x in a.choose_guidance.split(',')]:
+            d = self.out / 'guidance' / f'g{g:g}'
+            sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', d, '--split', 'val',
+                        '--members', a.members, '--steps', 20, '--guidance', g, '--leads', lead, '--baselines', 'none',
+                        '--max-samples', 4, '--no-progress'], log=self.out / 'guidance.log')
+            summ = pd.read_csv(d / 'summary.csv')
+            tried[g] = dict(crps=score(summ, 'ldm', lead, 'ens', 'crps'), ssr=score(summ, 'ldm', lead, 'ens', 'ssr'))
+            print(f'  guidance {g:g}: +{lead} h CRPS {tried[g]["crps"]:.3f}, spread-skill {tried[g]["ssr"]:.2f}', flush=True)
+        (self.out / 'guidance.json').write_text(json.dumps(dict(lead_h=lead, tried=tried, chosen=pick_guidance(tried)), indent=1))
+
+    def evaluate(self):
+        a = self.a
+        self.clock.require(a.eval_min, 'eval')
+        guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
+        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', self.ev, '--members', a.members,
+                    '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)),
+                    '--ablation-ckpt', self.runs / 'ldm_no_era5', '--max-samples', a.max_samples,
+                    '--workers', max(1, min(24, a.workers - 4))], log=self.out / 'eval.log')
+
+
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default='runs/skill'); ap.add_argument('--cfg', default=str(ROOT / 'configs' / 'gpu.yaml'))
     ap.add_argument('--gpus', type=int, default=1); ap.add_argument('--workers', type=int, default=os.cpu_count() or 1)
@@ -182,75 +279,19 @@ def main():
     ap.add_argument('--ckpt-every', type=int, default=None, help='checkpoint interval of the trainings (default: their steps)')
     ap.add_argument('--phase', default='all', help='all | table')
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
-    a = ap.parse_args()
+    return ap.parse_args()
+
+
+def main():
+    a = parse_args()
     for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, stop_children)
-    clock = Deadline(a.deadline_min)
     LEADS[:] = [int(h) for h in a.leads.split(',')]
-    out = Path(a.out).resolve(); out.mkdir(parents=True, exist_ok=True)
-    world, store, runs, ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
-    times = json.loads((out / 'times.json').read_text()) if (out / 'times.json').is_file() else {}
-    resume = ['--resume'] if a.resume_training else []
-    def phase(name, fn, runs=(), steps=0):
-        if name in times: return
-        t0 = time.perf_counter(); fn(); dt = round(time.perf_counter() - t0, 1)
-        left = unfinished(list(runs), steps) if a.resume_training else []
-        times[f'{name}_partial' if left else name] = round(times.pop(f'{name}_partial', 0) + dt, 1)   # over all calls
-        (out / 'times.json').write_text(json.dumps(times, indent=1))
-        print(f'[{name}] {dt} s', flush=True)
-        if left:
-            print(f"[{name}] stopped by the time limit: {', '.join(left)}; run the same command again to continue", flush=True)
-            sys.exit(75)
-    common = [f'train.store={store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25']
-    if a.phase == 'all':
-        phase('world', lambda: sh(cli() + ['data', 'synth', '--out', world, '--preset', 'train', '--workers', a.workers,
-                                           f'n_storms={a.storms}', f'days={a.days}'], log=out / 'world.log'))
-        from cyclonediff.trainer import load_config
-        dc = load_config(a.cfg).data                               # the store is cut for the config's data section
-        data_kv = [f'image_size={dc.image_size}', f'history={dc.history}', f"leads_h=[{','.join(map(str, dc.leads_h))}]",
-                   f"era5_channels=[{','.join(dc.era5_channels)}]"]
-        phase('store', lambda: sh(cli() + ['data', 'build', '--world', world, '--out', store, '--workers', a.workers,
-                                           '--every-h', a.every_h, *data_kv], log=out / 'store.log'))
-        phase('vae', lambda: sh(cli(a.gpus) + ['train', 'vae', *resume, '--cfg', a.cfg, *common, f'train.out_dir={runs}/{{stage}}',
-                                               f'train.max_steps={a.vae_steps}',
-                                               f'train.time_limit_min={clock.train_minutes(a.vae_min, "vae")}',
-                                               f'train.ckpt_every={a.ckpt_every or a.vae_steps}'], log=out / 'vae.log'),
-              [runs / 'vae'], a.vae_steps)
-        def ldm():
-            ld = [*common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}',
-                  f'train.time_limit_min={clock.train_minutes(a.ldm_min, "ldm")}', f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
-            jobs = [(['train', 'ldm', *resume, '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
-                    (['train', 'ldm', *resume, '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'],
-                     'ldm_no_era5.log', '1' if a.gpus > 1 else '0')]
-            if a.gpus > 1:                                           # side by side, one GPU each
-                ps = [sh(cli() + j, log=out / lg, env={'CUDA_VISIBLE_DEVICES': g}, wait=False) for j, lg, g in jobs]
-                if any(p.wait() for p in ps): raise SystemExit(f'stage-2 training failed; see {out}/ldm*.log')
-            else:
-                for j, lg, _ in jobs: sh(cli() + j, log=out / lg)
-        phase('ldm', ldm, [runs / 'ldm', runs / 'ldm_no_era5'], a.ldm_steps)
-        def choose_guidance():
-            import pandas as pd
-            clock.require(a.eval_min, 'guidance')
-            lead, tried = (12 if 12 in LEADS else LEADS[-1]), {}
-            for g in [float(x) for x in a.choose_guidance.split(',')]:
-                d = out / 'guidance' / f'g{g:g}'
-                sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', d, '--split', 'val', '--members', a.members,
-                            '--steps', 20, '--guidance', g, '--leads', lead, '--baselines', 'none', '--max-samples', 4,
-                            '--no-progress'], log=out / 'guidance.log')
-                summ = pd.read_csv(d / 'summary.csv')
-                tried[g] = dict(crps=score(summ, 'ldm', lead, 'ens', 'crps'), ssr=score(summ, 'ldm', lead, 'ens', 'ssr'))
-                print(f'  guidance {g:g}: +{lead} h CRPS {tried[g]["crps"]:.3f}, spread-skill {tried[g]["ssr"]:.2f}', flush=True)
-            (out / 'guidance.json').write_text(json.dumps(dict(lead_h=lead, tried=tried, chosen=pick_guidance(tried)), indent=1))
-        if a.choose_guidance: phase('guidance', choose_guidance)
-        guidance = json.loads((out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
-        phase('eval', lambda: clock.require(a.eval_min, 'eval') or sh(cli() + ['eval', '--ckpt', runs / 'ldm', '--store', store, '--out', ev, '--members', a.members,
-                                          '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)), '--ablation-ckpt', runs / 'ldm_no_era5',
-                                          '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - 4))],
-                                 log=out / 'eval.log'))
-        phase('vae_psnr', lambda: (out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', store))))
-    md = table(out)
-    (out / 'skill_table.md').write_text(md)
+    run = SkillRun(a)
+    if a.phase == 'all': run.all()
+    md = table(run.out)
+    (run.out / 'skill_table.md').write_text(md)
     print(md)
-    print(json.dumps(times))
+    print(json.dumps(run.times))
 
 
 if __name__ == '__main__':

@@ -1172,7 +1172,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #b9ee4129
+# %% ../nbs/04_trainer.ipynb #5de07b6a
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1195,6 +1195,16 @@ _META_KEYS = ('timestamps', 'storm_names', 'sid', 'name', 'index')
 
 def _to_device(batch: dict, device) -> dict:
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
+
+
+def _release_single_process_state():
+    """Accelerate keeps one process-wide state: a second run in the same Python session (a notebook that trains on
+    the CPU and then on the GPU, or in float32 then bf16) would get the first run's device and precision, or fail.
+    In a single process that state is dropped before each run; under `accelerate launch` with several processes it
+    holds the process group and is kept."""
+    from accelerate.state import AcceleratorState, PartialState
+    if PartialState._shared_state and PartialState().num_processes == 1:
+        AcceleratorState._reset_state(reset_partial_state=True)
 
 
 class Trainer:
@@ -1311,6 +1321,7 @@ class Trainer:
         from accelerate.utils import set_seed
         from tqdm import tqdm
         cfg, tc, stage = self.cfg, self.cfg.train, self.stage
+        _release_single_process_state()
         acc = self.accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum,
                                              cpu=tc.cpu)
         self.device, self.main, self.t_fit = acc.device, acc.is_main_process, time.perf_counter()

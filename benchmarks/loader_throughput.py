@@ -44,18 +44,15 @@ def measure(ds, batch_size, workers, n_samples, seed=0):
 
 def measure_cache(ds, batch_size, n_samples, device):
     "(seconds to read the split into `device`, GiB held, samples/s of random index gathers of `batch_size`)."
+    from cyclonediff.trainer import read_inputs                 # what stage 2 does with train.cache_inputs
     dev = torch.device(device)
-    t0 = time.perf_counter()
-    dl = make_loader(ds, batch_size, shuffle=False, num_workers=min(8, os.cpu_count() or 1), seed=0, drop_last=False)
-    parts = {'gridsat': [], 'era5': [], 'target': []}
-    for b in dl:
-        for k in parts: parts[k].append((b[k][:, :1] if k == 'target' else b[k]).to(dev))
-    cache = {k: torch.cat(v) for k, v in parts.items()}
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+    t0 = time.perf_counter()
+    cache = read_inputs(ds, 0, dev, batch_size, min(8, os.cpu_count() or 1))
     sync(); read_s = time.perf_counter() - t0
     g = torch.Generator(device='cpu').manual_seed(0)
     n, seen = len(ds), 0
-    sync(); t1 = time.perf_counter()
+    t1 = time.perf_counter()
     while seen < n_samples:
         idx = torch.randint(0, n, (batch_size,), generator=g).to(dev)
         seen += sum(v[idx].shape[0] for v in cache.values()) // len(cache)      # the gather stage 2 does

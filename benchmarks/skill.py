@@ -75,7 +75,8 @@ def sh(cmd, log=None, env=None, wait=True):
 
 def last_step(run: Path) -> int:
     "Step of the newest checkpoint of a run folder (0 if none)."
-    ck = sorted((run / 'checkpoints').glob('step_*')) if (run / 'checkpoints').is_dir() else []
+    from cyclonediff.trainer import list_checkpoints
+    ck = list_checkpoints(run / 'checkpoints')
     return int(ck[-1].name[5:]) if ck else 0
 
 

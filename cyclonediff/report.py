@@ -814,16 +814,11 @@ def forecast_viewer(src, *, cfg=None, method: str = 'ldm'):
     box.controls = dict(sample=w_sample, baseline=w_base, lead=w_lead, member=w_mem, image=img)
     return box
 
-# %% ../nbs/05b_report.ipynb #3aecc6e7
-def eval_main(ckpt, store, out, *, members: int = 8, steps: int | None = 20, sampler: str = 'dpmpp',
-              max_samples: int | None = None, split: str = 'test', guidance: float | None = None, seed: int = 0,
-              device=None, ablation_ckpt=None, baselines=None, leads=None, progress: bool = True, log=print,
-              workers: int = 0, autocast: str | None = None, compile: str | None = None) -> dict:
-    "Entry point of `cyclonediff eval`: evaluate, print the headline and the report's path; returns the paths."
-    res = evaluate(ckpt, store, out, split=split, members=members, sampler=sampler, steps=steps, guidance=guidance,
-                   baselines=tuple(baselines) if baselines is not None else ReportConfig().baselines, max_samples=max_samples,
-                   seed=seed, device=device, ablation_ckpt=ablation_ckpt, progress=progress, leads=leads, workers=workers,
-                   autocast=autocast, compile=compile)
+# %% ../nbs/05b_report.ipynb #af5b6291
+def eval_main(ckpt, store, out, *, baselines=None, log=print, **kw) -> dict:
+    """Entry point of `cyclonediff eval`: `evaluate(ckpt, store, out, **kw)` (baselines None: the default ones), then
+    print the headline and the report's path; returns the paths."""
+    res = evaluate(ckpt, store, out, baselines=tuple(baselines) if baselines is not None else ReportConfig().baselines, **kw)
     info = json.loads(Path(res['config']).read_text())
     summ = pd.read_csv(res['summary'])
     tab = headline_table(summ, fss_scale=info['fss_scale'], threshold_k=info['config']['threshold_k'])
@@ -839,8 +834,9 @@ def eval_from_args(a, log=print) -> dict:
     split_list = lambda s: [x.strip() for x in s.split(',') if x.strip()] if s else None
     return eval_main(a.ckpt, a.store, a.out, members=a.members, steps=a.steps, sampler=a.sampler, guidance=a.guidance,
                      max_samples=a.max_samples, split=a.split, seed=a.seed, device=a.device, ablation_ckpt=a.ablation_ckpt,
-                     baselines=[] if a.baselines.strip().lower() == 'none' else split_list(a.baselines), leads=[int(h) for h in split_list(a.leads)] if a.leads else None,
-                     progress=not a.no_progress, log=log, workers=a.workers, autocast=a.autocast, compile=a.compile)
+                     baselines=[] if a.baselines.strip().lower() == 'none' else split_list(a.baselines),
+                     leads=[int(h) for h in split_list(a.leads)] if a.leads else None, progress=not a.no_progress, log=log,
+                     workers=a.workers, autocast=a.autocast, compile=a.compile)
 
 def main(argv=None):
     "python -m cyclonediff.report --ckpt DIR --store STORE --out DIR [options]"

@@ -23,14 +23,14 @@ from .losses import LossConfig, LatentDiffusionLoss, NoiseSchedule, VAEGANLoss, 
 # %% auto #0
 __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', 'RunConfig', 'link_configs', 'ConfigKeyError',
            'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config',
-           'RandomCycloneDataset', 'EpochBatchSampler', 'make_optimizer', 'WarmupCosine', 'make_scheduler', 'EMA',
-           'CheckpointError', 'git_commit', 'save_checkpoint', 'verify_checkpoint', 'load_checkpoint',
-           'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints', 'copy_checkpoint',
-           'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning', 'LossWatch',
-           'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage', 'VAEStage',
-           'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'make_datasets', 'check_data_config',
-           'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint', 'Trainer',
-           'train', 'train_main', 'main']
+           'RandomCycloneDataset', 'EpochBatchSampler', 'read_inputs', 'make_optimizer', 'WarmupCosine',
+           'make_scheduler', 'EMA', 'CheckpointError', 'git_commit', 'save_checkpoint', 'verify_checkpoint',
+           'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints',
+           'copy_checkpoint', 'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning',
+           'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage',
+           'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'make_datasets',
+           'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning',
+           'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main']
 
 # %% ../nbs/04_trainer.ipynb #3fa365fa
 STAGES = ('vae', 'ldm')
@@ -322,7 +322,7 @@ class RandomCycloneDataset(Dataset):
                     timestamps=t.strftime('%Y-%m-%d %H_%M_%S'), storm_names=f'TOY{i % 5}', sid=f'2020TOY{i % 5}',
                     lat=float(10 + 20 * cy), lon=float(-80 + 20 * cx), lead_h=torch.tensor(c.leads_h))
 
-# %% ../nbs/04_trainer.ipynb #25efd906
+# %% ../nbs/04_trainer.ipynb #11daaeb8
 class EpochBatchSampler(Sampler):
     "Batches of indices whose order depends only on (seed, epoch); `set_position(epoch, start)` resumes mid-epoch."
     def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
@@ -359,6 +359,15 @@ class _Indexed(Dataset):
     def __init__(self, ds): self.ds = ds
     def __len__(self): return len(self.ds)
     def __getitem__(self, i): return {**self.ds[i], 'index': i}
+
+def read_inputs(ds, lead_index: int, device, batch_size: int = 32, num_workers: int = 0, progress: bool = False) -> dict:
+    "Stage 2's inputs of every sample of `ds`, float32 on `device`: {'gridsat', 'era5', 'target_lead'} indexed by sample."
+    parts = {'gridsat': [], 'era5': [], 'target_lead': []}
+    loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=num_workers)
+    for b in _progress(loader, 'caching inputs', progress):
+        b['target_lead'] = b['target'][:, lead_index:lead_index + 1]
+        for k, v in parts.items(): v.append(b[k].to(device, torch.float32))
+    return {k: torch.cat(v) for k, v in parts.items()}
 
 class _IndexOnly(Dataset):
     "Only the index: the batches of a stage that holds its training inputs in memory (LDMStage's input cache)."
@@ -748,7 +757,7 @@ class LossWatch:
         self.level, self.n_logs = st['level'], st['n_logs']
         self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in st['epoch'])
 
-# %% ../nbs/04_trainer.ipynb #83fb31bb
+# %% ../nbs/04_trainer.ipynb #0d995831
 def trainable_state(module: nn.Module) -> dict:
     "state_dict without the weights of frozen Perceptual (LPIPS) submodules, which are not trained."
     skip = [n + '.' for n, m in module.named_modules() if isinstance(m, Perceptual) and n]
@@ -807,6 +816,7 @@ class Stage:
     def losses(self, batch, step: int, epoch: float): raise NotImplementedError
     def eval_batch(self, batch, generator) -> tuple: raise NotImplementedError
     def monitor(self, batch, step: int, out_dir) -> dict: return {}
+    def train_items(self, train_ds): return train_ds   # what the training loader iterates
     def fetch(self, batch) -> dict: return batch       # the loader's batch (on the device) -> what `losses` reads
     def before_save(self, trainer): pass
     def set_train(self, mode: bool = True):
@@ -927,7 +937,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #f728bb17
+# %% ../nbs/04_trainer.ipynb #c01d66c9
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -990,9 +1000,6 @@ class LDMStage(Stage):
         self.unet_train = self.unet
         self.inputs = self._cache_inputs(trainer) if tc.cache_inputs else None
         self.latents = self._precompute(trainer) if tc.precompute_latents else None
-        if self.inputs is not None:                         # the loader now only hands out indices
-            trainer.loader = DataLoader(_IndexOnly(len(trainer.train_ds)), batch_sampler=trainer.sampler,
-                                        generator=torch.Generator().manual_seed(tc.seed))
 
     def param_groups(self) -> dict: return {'unet': list(self.unet.parameters())}
 
@@ -1016,8 +1023,6 @@ class LDMStage(Stage):
         i = self.cfg.train.lead_index
         return batch['target'][:, i:i + 1]
 
-    _CACHED = ('gridsat', 'era5')
-
     def _cache_inputs(self, trainer) -> dict | None:
         """Every training sample's condition inputs and its target frame, read once and kept on the device
         ({'gridsat', 'era5', 'target_lead'}, indexed by sample); None (stream from the store) when the training
@@ -1027,25 +1032,25 @@ class LDMStage(Stage):
             if main: print("ldm: train.augment is on: the inputs are read from the store at every step (no cache)")
             return None
         first, n = trainer.train_ds[0], len(trainer.train_ds)
-        per = sum(first[k].numel() for k in self._CACHED) + self.target_image({'target': first['target'][None]}).numel()
+        per = first['gridsat'].numel() + first['era5'].numel() + first['target'][0].numel()   # one target frame
         gib = n * per * 4 / 2**30
         if gib > tc.cache_max_gib:
             if main: print(f"ldm: the {n} training samples' inputs take {gib:.1f} GiB > train.cache_max_gib="
                            f"{tc.cache_max_gib}: read from the store at every step")
             return None
-        loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers)
-        parts = {k: [] for k in (*self._CACHED, 'target_lead')}
-        for b in _progress(loader, 'caching inputs', main and tc.progress):
-            for k in self._CACHED: parts[k].append(b[k].to(self.device, torch.float32))
-            parts['target_lead'].append(self.target_image(b).to(self.device, torch.float32))
+        inputs = read_inputs(trainer.train_ds, tc.lead_index, self.device, tc.batch_size, tc.num_workers,
+                             progress=main and tc.progress)
         if main: print(f"ldm: {n} training samples' inputs cached on {self.device} ({gib:.2f} GiB)")
-        return {k: torch.cat(v) for k, v in parts.items()}
+        return inputs
+
+    def train_items(self, train_ds):
+        "With the input cache the loader hands out indices only."
+        return train_ds if self.inputs is None else _IndexOnly(len(train_ds))
 
     def fetch(self, batch) -> dict:
         "With the input cache, fill the loader's index batch with the cached tensors of those samples."
         if self.inputs is None: return batch
-        idx = batch['index'].to(self.device)
-        return {**batch, **{k: v[idx] for k, v in self.inputs.items()}}
+        return {**batch, **{k: v[batch['index']] for k, v in self.inputs.items()}}
 
     def _precompute(self, trainer) -> dict:
         "Posterior mean and std of every training target (cached in out_dir/latents/, keyed by VAE checkpoint)."
@@ -1172,7 +1177,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #5de07b6a
+# %% ../nbs/04_trainer.ipynb #8d6b8266
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1235,8 +1240,14 @@ class Trainer:
             print(f"{tc.stage}: {len(self.train_ds)} training samples; {acc.num_processes} process(es) x batch "
                   f"{tc.batch_size} x grad_accum {tc.grad_accum} = {self.global_micro * tc.grad_accum} samples a step, "
                   f"{self.steps_per_epoch} steps an epoch, {self.total_steps} steps")
-        self.loader = DataLoader(self.train_ds, batch_sampler=self.sampler, num_workers=tc.num_workers,
-                                 pin_memory=self.device.type == 'cuda', persistent_workers=tc.num_workers > 0,
+
+    def _make_loader(self):
+        "The training loader over what the stage reads (the samples, or only their indices when it holds them)."
+        tc, items = self.cfg.train, self.stage.train_items(self.train_ds)
+        samples = items is self.train_ds                     # else indices: nothing to read or to pin
+        workers = tc.num_workers if samples else 0
+        self.loader = DataLoader(items, batch_sampler=self.sampler, num_workers=workers,
+                                 pin_memory=self.device.type == 'cuda' and samples, persistent_workers=workers > 0,
                                  generator=torch.Generator().manual_seed(tc.seed))
 
     def _setup_models(self):
@@ -1249,6 +1260,7 @@ class Trainer:
         stage.prepare(acc)
         self.optimizers = {k: acc.prepare(o) for k, o in opts.items()}
         stage.emas = stage.make_emas(tc)
+        self._make_loader()
 
     def _load(self, ck: Path):
         ld = load_checkpoint(ck, map_location='cpu')

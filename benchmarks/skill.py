@@ -107,6 +107,19 @@ def score(s, meth, lead, kind, metric) -> float:
     return float(v.iloc[0]) if len(v) else float('nan')
 
 
+def paired_ci(sc, a: str, b: str, lead: int, kind: str, metric: str) -> str:
+    "95% interval of mean(a - b) over the samples scored for both (scipy's bootstrap, percentile, 10^4 resamples)."
+    import numpy as np
+    from scipy.stats import bootstrap
+    sel = sc[(sc.lead == lead) & (sc.member == kind) & (sc.metric == metric) & sc.method.isin([a, b])]
+    pv = sel.pivot(index='sample', columns='method', values='value').dropna()
+    if a not in pv or b not in pv or len(pv) < 3: return '-'
+    d = (pv[a] - pv[b]).to_numpy()
+    if np.ptp(d) == 0: return f'[{d[0]:.3g}, {d[0]:.3g}] ({len(d)} samples)'
+    ci = bootstrap((d,), np.mean, confidence_level=0.95, n_resamples=10_000, method='percentile', rng=0).confidence_interval
+    return f'[{ci.low:.3g}, {ci.high:.3g}] ({len(d)} samples)'
+
+
 def pick_guidance(tried: dict) -> float:
     "Lowest CRPS among the scales with spread-skill in [0.8, 1.2]; if none is, the spread-skill closest to 1."
     ok = {g: r for g, r in tried.items() if 0.8 <= r['ssr'] <= 1.2}
@@ -130,31 +143,36 @@ def table(out: Path) -> str:
             cells = [val(m, lead, kind, metric or fss_m) for _, kind, metric in cols]
             cells = ['-' if not np.isfinite(v) else f'{v:.3g}' for v in cells]
             md.append(f'| +{lead} h | {m} | ' + ' | '.join(cells) + ' |')
-    checks = []
+    sc = pd.read_csv(out / 'eval' / 'scores.csv.gz') if (out / 'eval' / 'scores.csv.gz').is_file() else None
+    ci = lambda *k: paired_ci(sc, *k) if sc is not None else '-'
+    checks = []                                             # (target, met on the means, value, 95% CI of the difference)
     vp = json.loads((out / 'vae_psnr.json').read_text()) if (out / 'vae_psnr.json').is_file() else None
-    if vp: checks.append(('VAE reconstruction PSNR >= 30 dB on held-out storms', vp['psnr_db'] >= 30, f"{vp['psnr_db']:.1f} dB over {vp['frames']} frames"))
+    if vp: checks.append(('VAE reconstruction PSNR >= 30 dB on held-out storms', vp['psnr_db'] >= 30, f"{vp['psnr_db']:.1f} dB over {vp['frames']} frames", '-'))
     for lead in (6, 12, 24):
         for base in ('persistence', 'extrapolation'):
             r, rb = val('ldm', lead, 'mean', 'rmse'), val(base, lead, 'mean', 'rmse')
             c, cb = val('ldm', lead, 'mean', 'csi_220K'), val(base, lead, 'mean', 'csi_220K')
-            checks.append((f'+{lead} h: ensemble mean beats {base} on RMSE', r < rb, f'{r:.2f} vs {rb:.2f} K'))
-            checks.append((f'+{lead} h: ensemble mean beats {base} on CSI 220 K', c > cb, f'{c:.3f} vs {cb:.3f}'))
+            checks.append((f'+{lead} h: ensemble mean beats {base} on RMSE', r < rb, f'{r:.2f} vs {rb:.2f} K',
+                           ci('ldm', base, lead, 'mean', 'rmse')))
+            checks.append((f'+{lead} h: ensemble mean beats {base} on CSI 220 K', c > cb, f'{c:.3f} vs {cb:.3f}',
+                           ci('ldm', base, lead, 'mean', 'csi_220K')))
     for lead in LEADS:
         c, cs = val('ldm', lead, 'ens', 'crps'), val('steps', lead, 'ens', 'crps')
-        checks.append((f'+{lead} h: CRPS beats STEPS', c < cs, f'{c:.2f} vs {cs:.2f} K'))
+        checks.append((f'+{lead} h: CRPS beats STEPS', c < cs, f'{c:.2f} vs {cs:.2f} K', ci('ldm', 'steps', lead, 'ens', 'crps')))
     ssr = val('ldm', 12, 'ens', 'ssr')
-    checks.append(('+12 h: spread-skill ratio in [0.8, 1.2]', 0.8 <= ssr <= 1.2, f'{ssr:.2f}'))
+    checks.append(('+12 h: spread-skill ratio in [0.8, 1.2]', 0.8 <= ssr <= 1.2, f'{ssr:.2f}', '-'))
     sp = out / 'eval' / 'spectra.csv'
     if sp.is_file():
         d = pd.read_csv(sp)
         hi = d[d.freq_per_px >= 0.75 * d.freq_per_px.max()]                      # the shortest quarter of wavenumbers
         ratio = float(np.exp(np.mean(np.log(hi['ldm (member)'] / hi['truth']))))
         checks.append(('member spectrum within 2x of the truth at the smallest scales', 0.5 <= ratio <= 2,
-                       f'member/truth power {ratio:.2f} (geometric mean over wavenumbers >= 0.75 x max)'))
+                       f'member/truth power {ratio:.2f} (geometric mean over wavenumbers >= 0.75 x max)', '-'))
     if 'ldm_no_era5' in methods:
         for metric, kind, better in (('rmse', 'mean', -1), ('crps', 'ens', -1), ('csi_220K', 'mean', 1)):
             a, b = val('ldm', 24, kind, metric), val('ldm_no_era5', 24, kind, metric)
-            checks.append((f'+24 h: ERA5 improves {metric}', (a - b) * better > 0, f'{a:.3f} with vs {b:.3f} without'))
+            checks.append((f'+24 h: ERA5 improves {metric}', (a - b) * better > 0, f'{a:.3f} with vs {b:.3f} without',
+                           ci('ldm', 'ldm_no_era5', 24, kind, metric)))
     for r in ('ldm', 'ldm_no_era5'):                       # does the model use its condition yet? (issue 8's diagnosis)
         vf = out / 'runs' / r / 'logs' / 'val.csv'
         if vf.is_file() and 'mse_null' in (v := pd.read_csv(vf)).columns and len(v):
@@ -166,7 +184,10 @@ def table(out: Path) -> str:
         g = json.loads(gj.read_text())
         md += ['', f"Guidance {g['chosen']:g}, chosen on the validation split at +{g['lead_h']} h from: " +
                ', '.join(f"{k}: CRPS {v['crps']:.3g}, SSR {v['ssr']:.2f}" for k, v in g['tried'].items())]
-    md += ['', '| target | met | value |', '|---|---|---|'] + [f'| {n} | {"n/a" if "nan" in v else "yes" if ok else "**no**"} | {v} |' for n, ok, v in checks]
+    md += ['', 'Met: on the means over the samples. Interval: 95% paired bootstrap interval of the mean difference '
+                '(model minus the other, per sample); it excludes 0 when the difference is more than sampling noise.',
+           '', '| target | met | value | interval of the difference |', '|---|---|---|---|']
+    md += [f'| {n} | {"n/a" if "nan" in v else "yes" if ok else "**no**"} | {v} | {c} |' for n, ok, v, c in checks]
     return '\n'.join(md) + '\n'
 
 

@@ -32,7 +32,7 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning',
            'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main']
 
-# %% ../nbs/04_trainer.ipynb #3fa365fa
+# %% ../nbs/04_trainer.ipynb #0474856e
 STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
@@ -95,6 +95,7 @@ class TrainConfig:
     collapse_std: float = 0.1              # latent std below this warns of posterior collapse (seed 000)
     spike_factor: float = 3.0              # warn when the logged loss exceeds this multiple of its running level (seed 003)
     max_bad_steps: int = 5                 # this many non-finite steps in a row stop the run
+    nonfinite_check: str = 'auto'          # 'host' | 'device' | 'auto' (device on CUDA): how a non-finite step is skipped
     tensorboard: bool = True
     progress: bool = True
     seed: int = 0
@@ -102,7 +103,8 @@ class TrainConfig:
     def __post_init__(self):
         self.betas = tuple(float(b) for b in self.betas)
         for name, allowed in dict(stage=STAGES, scheduler=SCHEDULERS, dataset=DATASETS,
-                                  mixed_precision=('bf16', 'no'), kl_anneal_unit=('epoch', 'step')).items():
+                                  mixed_precision=('bf16', 'no'), kl_anneal_unit=('epoch', 'step'),
+                                  nonfinite_check=('auto', 'host', 'device')).items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r}; expected one of {allowed}")
         for name in ('batch_size', 'grad_accum', 'epochs', 'ckpt_every', 'log_every', 'recon_check_every',
@@ -375,16 +377,17 @@ class _IndexOnly(Dataset):
     def __len__(self): return self.n
     def __getitem__(self, i): return {'index': i}
 
-# %% ../nbs/04_trainer.ipynb #e64e7ac1
+# %% ../nbs/04_trainer.ipynb #b8d3cd11
 def make_optimizer(params, tc: TrainConfig, device=None) -> torch.optim.AdamW:
-    "AdamW over `params` (decay on tensors of rank >= 2 only); fused=True on CUDA."
+    "AdamW over `params` (decay on tensors of rank >= 2 only); fused on CUDA, and wherever steps are skipped on the device."
     params = [p for p in params if p.requires_grad]
     decay, no_decay = [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
     groups = [g for g in ({'params': decay, 'weight_decay': tc.weight_decay}, {'params': no_decay, 'weight_decay': 0.0})
               if g['params']]
     if not groups: raise ValueError("make_optimizer: no trainable parameters")
     on_cuda = torch.device(device).type == 'cuda' if device is not None else params[0].is_cuda
-    return torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps, fused=True if on_cuda else None)
+    fused = on_cuda or tc.nonfinite_check == 'device'      # the fused kernel takes found_inf: a skip without a sync
+    return torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps, fused=True if fused else None)
 
 
 class WarmupCosine:
@@ -408,7 +411,7 @@ def make_scheduler(opt, tc: TrainConfig, total_steps: int, steps_per_epoch: int)
     else: fn = WarmupCosine(int(tc.warmup_frac * total_steps) if tc.scheduler == 'warmup_cosine' else 0, total_steps, floor)
     return torch.optim.lr_scheduler.LambdaLR(opt, fn)
 
-# %% ../nbs/04_trainer.ipynb #edcbc9bc
+# %% ../nbs/04_trainer.ipynb #77f60cf1
 class EMA:
     "Exponential moving average of a model's (selected) parameters, by name; `applied(model)` swaps them in."
     def __init__(self, model: nn.Module, decay: float = 0.9999, warmup: bool = True, include=None):
@@ -422,11 +425,16 @@ class EMA:
         return min(self.decay, (1 + n) / (10 + n)) if self.warmup else self.decay
 
     @torch.no_grad()
-    def update(self, model: nn.Module):
+    def update(self, model: nn.Module, keep: torch.Tensor | None = None):
+        "Move the average towards `model`; with `keep` (a 0-d bool tensor) only where it is True, without a host sync."
         params = dict(model.named_parameters())
         d = self.current_decay()
         self.num_updates += 1
-        torch._foreach_lerp_(list(self.shadow.values()), [params[n].detach() for n in self.shadow], 1.0 - d)
+        shadow, live = list(self.shadow.values()), [params[n].detach() for n in self.shadow]
+        if keep is None: torch._foreach_lerp_(shadow, live, 1.0 - d); return
+        w = keep.to(shadow[0].device).float() * (1.0 - d)      # 0-d tensor: lerp_ has no tensor-weight overload
+        torch._foreach_mul_(shadow, 1.0 - w)                    # (it would read it with .item(), a host sync)
+        torch._foreach_add_(shadow, torch._foreach_mul(live, w))
 
     @contextlib.contextmanager
     def applied(self, model: nn.Module):
@@ -450,7 +458,7 @@ class EMA:
             for n, s in self.shadow.items(): s.copy_(sd[n])
         self.num_updates = int(num_updates)
 
-# %% ../nbs/04_trainer.ipynb #58423f1f
+# %% ../nbs/04_trainer.ipynb #495e18ee
 class CheckpointError(ValueError):
     "A checkpoint folder or file that is missing, incomplete or corrupted (the message names the file)."
 
@@ -609,7 +617,7 @@ def copy_checkpoint(src, root, name: str) -> Path:
     _swap_into_place(tmp, root / name)
     return root / name
 
-# %% ../nbs/04_trainer.ipynb #2b419be9
+# %% ../nbs/04_trainer.ipynb #57b1c4c0
 def get_rng_state(all_devices: bool = True) -> dict:
     "python, numpy, torch and CUDA random states as tensors and numbers (CUDA: every device, or the current one)."
     v, pstate, gauss = random.getstate()
@@ -634,7 +642,7 @@ def set_rng_state(st: dict):
         torch.cuda.set_rng_state_all([s.cpu() for s in states])
     if 'cuda_current' in st and torch.cuda.is_available(): torch.cuda.set_rng_state(st['cuda_current'].cpu())
 
-# %% ../nbs/04_trainer.ipynb #47ad0bd6
+# %% ../nbs/04_trainer.ipynb #2ac5a11d
 class CSVLog:
     "Append rows (dicts) to a CSV file; new keys widen the header (the file is rewritten)."
     def __init__(self, path, resume_step: int | None = None):
@@ -757,7 +765,7 @@ class LossWatch:
         self.level, self.n_logs = st['level'], st['n_logs']
         self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in st['epoch'])
 
-# %% ../nbs/04_trainer.ipynb #0d995831
+# %% ../nbs/04_trainer.ipynb #635431a7
 def trainable_state(module: nn.Module) -> dict:
     "state_dict without the weights of frozen Perceptual (LPIPS) submodules, which are not trained."
     skip = [n + '.' for n, m in module.named_modules() if isinstance(m, Perceptual) and n]
@@ -822,7 +830,7 @@ class Stage:
     def set_train(self, mode: bool = True):
         for m in self.train_modules(): m.train(mode)
 
-# %% ../nbs/04_trainer.ipynb #4d25092e
+# %% ../nbs/04_trainer.ipynb #dcd381c5
 _DECODER_PARTS = ('decoder.', 'post_quant_conv.')
 
 class VAEStage(Stage):
@@ -927,7 +935,7 @@ class VAEStage(Stage):
             warnings.warn(f"latent scaling factor not measured at step {trainer.state['step']} ({e}); this checkpoint "
                           f"cannot start stage 2", stacklevel=2)
 
-# %% ../nbs/04_trainer.ipynb #f19cb142
+# %% ../nbs/04_trainer.ipynb #bc422116
 def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
     "A timestep and a noise tensor of `shape` for each sample index, each a function of (seed, index) only."
     ts, ns = [], []
@@ -937,7 +945,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #c01d66c9
+# %% ../nbs/04_trainer.ipynb #336ed98c
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1136,7 +1144,7 @@ def _progress(it, desc, enabled):
     from tqdm import tqdm
     return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
-# %% ../nbs/04_trainer.ipynb #ae6f4efe
+# %% ../nbs/04_trainer.ipynb #54797cb1
 def _limit(ds, n):
     return ds if n is None or ds is None or len(ds) <= n else Subset(ds, range(n))
 
@@ -1177,7 +1185,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #8d6b8266
+# %% ../nbs/04_trainer.ipynb #49928173
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1259,6 +1267,10 @@ class Trainer:
         self.schedulers = {k: make_scheduler(o, tc, self.total_steps, self.steps_per_epoch) for k, o in opts.items()}
         stage.prepare(acc)
         self.optimizers = {k: acc.prepare(o) for k, o in opts.items()}
+        mode = tc.nonfinite_check if tc.nonfinite_check != 'auto' else 'device' if self.device.type == 'cuda' else 'host'
+        self.skip_on_device = mode == 'device'
+        if self.skip_on_device and not all(o.defaults.get('fused') for o in opts.values()):
+            raise ValueError("train.nonfinite_check='device' needs fused AdamW optimisers (make_optimizer)")
         stage.emas = stage.make_emas(tc)
         self._make_loader()
 
@@ -1348,6 +1360,7 @@ class Trainer:
         self._setup_data()
         self._setup_models()
         self.state = st = dict(step=0, epoch=0, batch=0, bad_total=0, bad_streak=0, best_val=math.inf, last_ckpt='')
+        self.pending = []                                # 'device' mode: steps not yet checked on the host
         self.watch = LossWatch(tc.spike_factor, device=self.device)
         rng, ck = None, find_resume_checkpoint(self.ckpt_root) if resume else None
         if ck is not None: rng = self._load(ck)
@@ -1400,17 +1413,9 @@ class Trainer:
                     if hasattr(stage, 'after_backward'): stage.after_backward(acc)
                     norms = {k: self._norm(acc.clip_grad_norm_(ps, tc.clip if tc.clip > 0 else math.inf))
                              for k, ps in self.params.items()}
-                    good = bool(torch.stack([m for _, m in group] + [torch.isfinite(n).all() for n in norms.values()]).all())
-                    if good:
-                        for k, o in self.optimizers.items(): o.step()
-                        for s in self.schedulers.values(): s.step()
-                        mods = stage.checkpoint_modules()
-                        for name, e in stage.emas.items(): e.update(mods[name])
-                        st['step'] += 1; st['bad_streak'] = 0
-                        for k, n in norms.items(): self._add_logs({f'train/grad_norm{"" if k == next(iter(norms)) else "_" + k}': n})
-                    for o in self.optimizers.values(): o.zero_grad(set_to_none=True)
-                    if good: self._after_step()
-                    else: self._bad_step(group)
+                    finite = torch.stack([m for _, m in group] + [torch.isfinite(n).all() for n in norms.values()]).all()
+                    if self.skip_on_device: self._device_step(finite, norms, group)
+                    else: self._host_step(bool(finite), norms, group)          # the host sync of 'host' mode
                     group = []
             if self.main and (st['epoch'] * self.n_micro + st['batch']) % tc.recon_check_every == 0:
                 self._monitor(batch)
@@ -1471,6 +1476,7 @@ class Trainer:
         if mon: self.logger.log('monitor', self.state['step'], mon)
 
     def _log(self):
+        self._report_pending()
         st, keys = self.state, list(self.sums)
         if not keys: return
         means = [self.sums[k] / self.counts[k].clamp_min(1) for k in keys]
@@ -1493,16 +1499,64 @@ class Trainer:
         "Copies of the trained modules' buffers (BatchNorm statistics): a skipped step must not keep what its NaN batch wrote."
         self._buffers = [(b, b.detach().clone()) for m in self.stage.train_modules() for b in m.buffers()]
 
-    def _bad_step(self, group):
-        tc, st = self.cfg.train, self.state
+    # -- the optimiser step: skipped when a loss or gradient is not finite ------------------------------
+    def _apply_step(self, norms: dict, keep: torch.Tensor | None = None):
+        "Optimisers, schedules, EMAs (masked by `keep` on the device), and the gradient norms' logs."
+        for o in self.optimizers.values(): o.step()
+        for s in self.schedulers.values(): s.step()
+        mods = self.stage.checkpoint_modules()
+        for name, e in self.stage.emas.items(): e.update(mods[name], keep)
+        first = next(iter(norms))
+        for k, n in norms.items():
+            if keep is not None: n = torch.where(keep, n, torch.full_like(n, math.nan))   # not logged when skipped
+            self._add_logs({f'train/grad_norm{"" if k == first else "_" + k}': n})
+        for o in self.optimizers.values(): o.zero_grad(set_to_none=True)
+
+    def _host_step(self, good: bool, norms: dict, group: list):
+        "'host' mode: the step happens only if `good`; a skipped step is not counted and is reported at once."
+        st = self.state
+        if good:
+            self._apply_step(norms)
+            st['step'] += 1; st['bad_streak'] = 0
+            self._after_step()
+            return
+        for o in self.optimizers.values(): o.zero_grad(set_to_none=True)
+        self._restore_buffers()
+        self._report_bad(group, st['step'] + 1, st['epoch'], st['batch'])
+
+    def _device_step(self, finite: torch.Tensor, norms: dict, group: list):
+        """'device' mode, no host sync: the fused optimisers skip through `found_inf`, the EMAs and buffers keep
+        their values where `finite` is False; the step counts (its schedule step too) and is reported at the next log."""
+        found = (~finite).float()
+        for o in self.optimizers.values(): getattr(o, 'optimizer', o).found_inf = found    # under accelerate's wrapper
+        self._apply_step(norms, keep=finite)
+        with torch.no_grad():
+            for b, saved in self._buffers: b.copy_(torch.where(finite, b, saved))
+        st = self.state
+        self.pending.append((st['step'] + 1, st['epoch'], st['batch'], group, finite))
+        st['step'] += 1
+        self._after_step()
+
+    def _report_pending(self):
+        "'device' mode: read the flags of the steps since the last report (one transfer) and report the skipped ones."
+        if not self.pending: return
+        pending, self.pending = self.pending, []
+        for (step, epoch, batch, group, _), good in zip(pending, torch.stack([p[-1] for p in pending]).tolist()):
+            if good: self.state['bad_streak'] = 0
+            else: self._report_bad(group, step, epoch, batch)
+
+    def _restore_buffers(self):
         with torch.no_grad():
             for b, saved in self._buffers: b.copy_(saved)
+
+    def _report_bad(self, group: list, step: int, epoch: int, batch: int):
+        "Count a skipped step, log and warn with its samples; stop the run after max_bad_steps in a row."
+        tc, st = self.cfg.train, self.state
         st['bad_total'] += 1; st['bad_streak'] += 1
         bad = [meta for meta, m in group if not bool(m)] or [meta for meta, _ in group]
         names = '; '.join(s for meta in bad for s in describe_batch(meta))
-        where = f"step {st['step'] + 1} (epoch {st['epoch']}, batch {st['batch']})"
-        self.logger.log('bad_batches', st['step'] + 1, {'epoch': st['epoch'], 'batch': st['batch'], 'streak': st['bad_streak'],
-                                                         'samples': names})
+        where = f"step {step} (epoch {epoch}, batch {batch})"
+        self.logger.log('bad_batches', step, {'epoch': epoch, 'batch': batch, 'streak': st['bad_streak'], 'samples': names})
         warnings.warn(f"non-finite loss or gradient at {where}: step skipped ({st['bad_streak']} in a row, "
                       f"{st['bad_total']} in all); samples: {names}", NonFiniteLossWarning, stacklevel=2)
         if st['bad_streak'] >= tc.max_bad_steps:
@@ -1539,6 +1593,7 @@ class Trainer:
         return vals.get('loss')
 
     def _save(self, val_loss: float | None) -> Path:
+        self._report_pending()                           # a run that must stop does so before it writes
         tc, st, stage, acc = self.cfg.train, self.state, self.stage, self.accelerator
         step = st['step']
         is_best = val_loss is not None and math.isfinite(val_loss) and val_loss < st['best_val']

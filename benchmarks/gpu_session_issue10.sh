@@ -5,8 +5,9 @@
 #   bash benchmarks/gpu_session_issue10.sh profile   # kernel-time breakdown of ours+c at batch 256 and 32
 #   bash benchmarks/gpu_session_issue10.sh curve     # eager vs compiled training: same loss curve? (300 steps)
 #   bash benchmarks/gpu_session_issue10.sh loader    # store loader at 8/16 workers vs stage 2's input cache on the GPU
+#   bash benchmarks/gpu_session_issue10.sh vae       # the VAE stage's step (LPIPS + PatchGAN on): seed / ours / ours+c
 # Measured already (2026-11-29, benchmarks/RESULTS.md): seed/ours/ours+c/peer at 32/128/256, sampling eager vs
-# CUDA graphs, the store loader.
+# CUDA graphs, the store loader; 2026-11-30: ours+c with cond_patch 4 at batch 256, the input cache on the GPU.
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 t() { echo "== $*" | tee -a "$O/issue10.txt"; timeout "$1" "${@:2}" 2>&1 | tail -60 | tee -a "$O/issue10.txt"; }
@@ -14,7 +15,9 @@ case "${1:-step}" in
   step)
     t 250 python benchmarks/step_speed.py --device cuda --batches 32 128 --latent 64 --paths ours+c peer+c ours+cg --json "$O/step_c_a.json"
     t 250 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --paths ours+c peer+c ours+cg --steps 6 --json "$O/step_c_b.json"
-    t 200 python benchmarks/step_speed.py --device cuda --batches 32 128 256 --latent 64 16 --paths ours ours+c --cond-patch 4 --steps 6 --json "$O/step_p4.json" ;;
+    t 200 python benchmarks/step_speed.py --device cuda --batches 32 128 --latent 64 16 --paths ours ours+c --cond-patch 4 --steps 6 --json "$O/step_p4.json" ;;
+  vae)
+    t 400 python benchmarks/vae_step_speed.py --device cuda --batches 8 32 --paths seed ours ours+c --json "$O/vae_step.json" ;;
   profile)
     t 200 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --paths ours+c --profile ours+c:256
     t 200 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --paths ours --profile ours:32 ;;

@@ -1185,7 +1185,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #49928173
+# %% ../nbs/04_trainer.ipynb #9d8f9da8
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1252,10 +1252,11 @@ class Trainer:
     def _make_loader(self):
         "The training loader over what the stage reads (the samples, or only their indices when it holds them)."
         tc, items = self.cfg.train, self.stage.train_items(self.train_ds)
-        samples = items is self.train_ds                     # else indices: nothing to read or to pin
+        samples = items is self.train_ds                     # else indices: nothing to read in workers
         workers = tc.num_workers if samples else 0
+        # pinned, indices too: a copy from pageable memory would make the host wait for the GPU at every step
         self.loader = DataLoader(items, batch_sampler=self.sampler, num_workers=workers,
-                                 pin_memory=self.device.type == 'cuda' and samples, persistent_workers=workers > 0,
+                                 pin_memory=self.device.type == 'cuda', persistent_workers=workers > 0,
                                  generator=torch.Generator().manual_seed(tc.seed))
 
     def _setup_models(self):

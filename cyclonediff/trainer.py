@@ -1185,7 +1185,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #9d8f9da8
+# %% ../nbs/04_trainer.ipynb #f6643516
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1531,8 +1531,7 @@ class Trainer:
         found = (~finite).float()
         for o in self.optimizers.values(): getattr(o, 'optimizer', o).found_inf = found    # under accelerate's wrapper
         self._apply_step(norms, keep=finite)
-        with torch.no_grad():
-            for b, saved in self._buffers: b.copy_(torch.where(finite, b, saved))
+        self._restore_buffers(unless=finite)
         st = self.state
         self.pending.append((st['step'] + 1, st['epoch'], st['batch'], group, finite))
         st['step'] += 1
@@ -1546,9 +1545,10 @@ class Trainer:
             if good: self.state['bad_streak'] = 0
             else: self._report_bad(group, step, epoch, batch)
 
-    def _restore_buffers(self):
+    def _restore_buffers(self, unless: torch.Tensor | None = None):
+        "Put the buffers back from the step's snapshot (where `unless`, a 0-d bool tensor, is False)."
         with torch.no_grad():
-            for b, saved in self._buffers: b.copy_(saved)
+            for b, saved in self._buffers: b.copy_(saved if unless is None else torch.where(unless, b, saved))
 
     def _report_bad(self, group: list, step: int, epoch: int, batch: int):
         "Count a skipped step, log and warn with its samples; stop the run after max_bad_steps in a row."

@@ -1,12 +1,16 @@
-"""Does torch.compile keep the training correct? The latent diffusion stage trained twice from the same seed, on the
-same toy storms, eager and with `train.compile=true`: the two loss curves side by side, their largest relative
-difference, and the samples/s of each (issue 10: "the same loss curve to tolerance for a few hundred steps").
+"""Do the trainer's speed switches keep the training correct? The latent diffusion stage trained from the same seed, on
+the same toy storms, once per variant (by default eager and `train.compile=true`): the loss curves side by side,
+the largest relative difference from the first variant, and the samples/s of each (issue 10: "the same loss curve
+to tolerance for a few hundred steps").
 
     python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/gpu.yaml --steps 300      # on a GPU
     python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/tiny.yaml --steps 40      # a CPU check
+    python benchmarks/compile_curve.py --out /tmp/cc --variants eager=train.compile=false \
+        host_check=train.compile=false,train.nonfinite_check=host compiled=train.compile=true
 
-A short VAE run comes first (stage 2 needs one); both stage-2 runs use it. Bit-equality is not expected (compiled
-kernels round differently); the curves should stay within the run-to-run noise of the loss.
+A variant is NAME=OVERRIDE[,OVERRIDE...]; the first is the reference. A short VAE run comes first (stage 2 needs
+one); every stage-2 run uses it. Bit-equality is not expected where kernels differ (compiled kernels round
+differently); the curves should stay within the run-to-run noise of the loss.
 """
 import argparse, json, time
 from pathlib import Path
@@ -23,36 +27,52 @@ def run(cfg_path, out, stage, steps, extra=()):
     return ck, time.perf_counter() - t0
 
 
+def variants(specs) -> list:
+    "[(name, [override, ...])] from NAME=OVERRIDE[,OVERRIDE...] strings."
+    out = []
+    for spec in specs:
+        name, _, ovs = spec.partition('=')
+        if not name or not ovs: raise SystemExit(f'--variants: {spec!r} is not NAME=OVERRIDE[,OVERRIDE...]')
+        out.append((name, ovs.split(',')))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', required=True); ap.add_argument('--cfg', default='configs/gpu.yaml')
     ap.add_argument('--steps', type=int, default=300); ap.add_argument('--vae-steps', type=int, default=50)
     ap.add_argument('--samples', type=int, default=2048, help='toy storms in the training set')
+    ap.add_argument('--variants', nargs='+', default=['eager=train.compile=false', 'compiled=train.compile=true'],
+                    help='NAME=OVERRIDE[,OVERRIDE...]; the first is the reference')
     a = ap.parse_args()
     out = Path(a.out)
     data = [f'train.random_samples={a.samples}']
     vae, _ = run(a.cfg, out / 'vae', 'vae', a.vae_steps, data)
     res = {}
-    for name, flag in (('eager', 'false'), ('compiled', 'true')):
-        _, secs = run(a.cfg, out / name, 'ldm', a.steps, [*data, f'train.vae_ckpt={vae}', f'train.compile={flag}'])
+    for name, ovs in variants(a.variants):
+        _, secs = run(a.cfg, out / name, 'ldm', a.steps, [*data, f'train.vae_ckpt={vae}', *ovs])
         log = MetricLogger(out / name)
-        res[name] = dict(seconds=secs, train={int(r['step']): float(r['loss']) for r in log.read('train')},
+        res[name] = dict(overrides=ovs, seconds=secs, train={int(r['step']): float(r['loss']) for r in log.read('train')},
                          val={int(r['step']): float(r['loss']) for r in log.read('val')},
                          samples_per_s=[float(r['samples_per_s']) for r in log.read('train')])
-    e, c = res['eager'], res['compiled']
-    print('| step | train loss eager | compiled | val loss eager | compiled |\n|---|---|---|---|---|')
-    for s in sorted(set(e['train']) | set(e['val'])):
-        f = lambda d, k: f"{d[k].get(s):.4f}" if s in d[k] else ''
-        print(f"| {s} | {f(e, 'train')} | {f(c, 'train')} | {f(e, 'val')} | {f(c, 'val')} |")
-    rel = lambda k: max(abs(c[k][s] - e[k][s]) / abs(e[k][s]) for s in e[k] if s in c[k])
+    names = list(res); ref = res[names[0]]
+    print('| step | ' + ' | '.join(f'train {n}' for n in names) + ' | ' + ' | '.join(f'val {n}' for n in names) + ' |')
+    print('|' + '---|' * (1 + 2 * len(names)))
+    for s in sorted(set(ref['train']) | set(ref['val'])):
+        cell = lambda n, k: f"{res[n][k][s]:.4f}" if s in res[n][k] else ''
+        print(f'| {s} | ' + ' | '.join(cell(n, 'train') for n in names) + ' | ' + ' | '.join(cell(n, 'val') for n in names) + ' |')
     late = lambda d: sorted(d['samples_per_s'])[len(d['samples_per_s']) // 2]
-    summary = dict(max_rel_diff_train=rel('train'), max_rel_diff_val=rel('val'), final_val_eager=e['val'][max(e['val'])],
-                   final_val_compiled=c['val'][max(c['val'])], samples_per_s_eager=late(e), samples_per_s_compiled=late(c),
-                   seconds_eager=e['seconds'], seconds_compiled=c['seconds'])
-    print(f"largest relative difference: train loss {summary['max_rel_diff_train']:.2%}, val loss "
-          f"{summary['max_rel_diff_val']:.2%}; final val {summary['final_val_eager']:.4f} eager vs "
-          f"{summary['final_val_compiled']:.4f} compiled; median samples/s {late(e):.1f} vs {late(c):.1f} "
-          f"({late(c) / late(e):.2f}x; wall {e['seconds']:.0f} s vs {c['seconds']:.0f} s with compilation)")
+    summary = {}
+    for n in names[1:]:
+        v = res[n]
+        rel = lambda k: max(abs(v[k][s] - ref[k][s]) / abs(ref[k][s]) for s in ref[k] if s in v[k])
+        summary[n] = dict(max_rel_diff_train=rel('train'), max_rel_diff_val=rel('val'), final_val=v['val'][max(v['val'])],
+                          final_val_ref=ref['val'][max(ref['val'])], samples_per_s=late(v), samples_per_s_ref=late(ref),
+                          seconds=v['seconds'], seconds_ref=ref['seconds'])
+        print(f"{n} vs {names[0]}: largest relative difference: train loss {summary[n]['max_rel_diff_train']:.2%}, val loss "
+              f"{summary[n]['max_rel_diff_val']:.2%}; final val {summary[n]['final_val']:.4f} vs {summary[n]['final_val_ref']:.4f}; "
+              f"median samples/s {late(v):.1f} vs {late(ref):.1f} ({late(v) / late(ref):.2f}x; wall {v['seconds']:.0f} s vs "
+              f"{ref['seconds']:.0f} s, compilation included)")
     (out / 'compile_curve.json').write_text(json.dumps(dict(summary=summary, runs=res), indent=1))
 
 

@@ -3,7 +3,7 @@
 # Run from the repository root after installing the carried wheels:
 #   bash benchmarks/gpu_session_issue10.sh step      # compiled peer vs ours+c vs ours+cg (CUDA graphs), latent 64
 #   bash benchmarks/gpu_session_issue10.sh profile   # kernel-time breakdown of ours+c at batch 256 and 32
-#   bash benchmarks/gpu_session_issue10.sh curve     # eager vs compiled training: same loss curve? (300 steps)
+#   bash benchmarks/gpu_session_issue10.sh curve     # eager (skip on the device) vs host-side skip vs compiled: same loss curve? samples/s (300 steps)
 #   bash benchmarks/gpu_session_issue10.sh loader    # store loader at 8/16 workers vs stage 2's input cache on the GPU
 #   bash benchmarks/gpu_session_issue10.sh vae       # the VAE stage's step (LPIPS + PatchGAN on): seed / ours / ours+c
 # Measured already (2026-11-29, benchmarks/RESULTS.md): seed/ours/ours+c/peer at 32/128/256, sampling eager vs
@@ -25,6 +25,7 @@ case "${1:-step}" in
     S=$([ -d /tmp/skill/store ] && echo "--store /tmp/skill/store --split train" || echo "--build-workers 16")
     t 200 python benchmarks/loader_throughput.py $S --batch-size 32 --workers 8 16 --samples 1024 --cache cuda ;;
   curve)
-    t 540 python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/gpu.yaml --steps 300 --vae-steps 30
+    t 540 python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/gpu.yaml --steps 300 --vae-steps 30 \
+      --variants eager=train.compile=false host_check=train.compile=false,train.nonfinite_check=host compiled=train.compile=true
     cp /tmp/cc/compile_curve.json "$O/" ;;
 esac

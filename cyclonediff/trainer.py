@@ -324,7 +324,7 @@ class RandomCycloneDataset(Dataset):
                     timestamps=t.strftime('%Y-%m-%d %H_%M_%S'), storm_names=f'TOY{i % 5}', sid=f'2020TOY{i % 5}',
                     lat=float(10 + 20 * cy), lon=float(-80 + 20 * cx), lead_h=torch.tensor(c.leads_h))
 
-# %% ../nbs/04_trainer.ipynb #f2bbef0f
+# %% ../nbs/04_trainer.ipynb #24bb2edb
 class EpochBatchSampler(Sampler):
     "Batches of indices whose order depends only on (seed, epoch); `set_position(epoch, start)` resumes mid-epoch."
     def __init__(self, n: int, batch_size: int, seed: int = 0, shuffle: bool = True, drop_last: bool = True,
@@ -382,7 +382,7 @@ def read_inputs(ds, lead_index: int, device, batch_size: int = 32, num_workers: 
     return read_arrays(ds, functools.partial(ldm_inputs, lead_index=lead_index), device, batch_size, num_workers, progress)
 
 class _IndexOnly(Dataset):
-    "Only the index: the batches of a stage that holds its training inputs in memory (LDMStage's input cache)."
+    "Only the index: the batches of a stage that holds its training inputs in memory (the input cache)."
     def __init__(self, n: int): self.n = int(n)
     def __len__(self): return self.n
     def __getitem__(self, i): return {'index': i}

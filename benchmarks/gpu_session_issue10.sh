@@ -26,6 +26,7 @@ case "${1:-step}" in
     t 200 python benchmarks/loader_throughput.py $S --batch-size 32 --workers 8 16 --samples 1024 --cache cuda ;;
   curve)
     t 540 python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/gpu.yaml --steps 300 --vae-steps 30 \
-      --variants eager=train.compile=false host_check=train.compile=false,train.nonfinite_check=host compiled=train.compile=true
+      --variants eager=train.compile=false host_check=train.compile=false,train.nonfinite_check=host compiled=train.compile=true \
+      graphs=train.compile=true,train.compile_mode=reduce-overhead
     cp /tmp/cc/compile_curve.json "$O/" ;;
 esac

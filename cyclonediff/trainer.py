@@ -32,7 +32,7 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'make_datasets', 'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning',
            'ReplicaDivergenceWarning', 'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main']
 
-# %% ../nbs/04_trainer.ipynb #c5fb93b7
+# %% ../nbs/04_trainer.ipynb #8f022810
 STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
@@ -72,7 +72,8 @@ class TrainConfig:
     mixed_precision: str = 'bf16'          # 'bf16' | 'no'
     cpu: bool = False                      # force the CPU even if a GPU is present
     channels_last: bool = False
-    compile: bool = False                  # torch.compile the UNet (stage 2)
+    compile: bool = False                  # torch.compile the UNet (stage 2) ...
+    compile_mode: str = 'default'          # ... in this mode: 'reduce-overhead' replays CUDA graphs (host-bound small batches)
     # -- EMA, classifier-free guidance, stage 2
     ema_decay: float = 0.9999              # 0 disables the EMA
     ema_warmup: bool = True                # decay min(ema_decay, (1+n)/(10+n)) over the first updates (LDM's LitEma)
@@ -104,7 +105,8 @@ class TrainConfig:
         self.betas = tuple(float(b) for b in self.betas)
         for name, allowed in dict(stage=STAGES, scheduler=SCHEDULERS, dataset=DATASETS,
                                   mixed_precision=('bf16', 'no'), kl_anneal_unit=('epoch', 'step'),
-                                  nonfinite_check=('auto', 'host', 'device')).items():
+                                  nonfinite_check=('auto', 'host', 'device'),
+                                  compile_mode=('default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs')).items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r}; expected one of {allowed}")
         for name in ('batch_size', 'grad_accum', 'epochs', 'ckpt_every', 'log_every', 'recon_check_every',
@@ -986,7 +988,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #e5d74668
+# %% ../nbs/04_trainer.ipynb #35907b72
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1054,7 +1056,8 @@ class LDMStage(Stage):
 
     def prepare(self, accelerator):
         self.unet_train = accelerator.prepare(self.unet)
-        if self.cfg.train.compile: self.unet_train = torch.compile(self.unet_train)
+        tc = self.cfg.train
+        if tc.compile: self.unet_train = torch.compile(self.unet_train, mode=None if tc.compile_mode == 'default' else tc.compile_mode)
 
     def train_modules(self) -> list: return [self.unet_train]
 

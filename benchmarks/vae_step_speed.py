@@ -27,7 +27,8 @@ import torch  # noqa: E402
 from cyclonediff.trainer import VAEStage, load_config, make_optimizer  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
-ON = ['loss.perceptual_weight=0.1', 'loss.lpips_fallback=random', 'loss.disc_start=0', 'loss.disc_factor=1.0']
+ON = ['loss.perceptual_weight=0.1', 'loss.lpips_fallback=random', 'loss.disc_start=0', 'loss.disc_factor=1.0',
+      'train.cache_inputs=false']                          # the batch is made here, on the device
 
 
 def build(path: str, a, device):

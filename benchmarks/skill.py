@@ -144,7 +144,8 @@ def table(out: Path) -> str:
             cells = [val(m, lead, kind, metric or fss_m) for _, kind, metric in cols]
             cells = ['-' if not np.isfinite(v) else f'{v:.3g}' for v in cells]
             md.append(f'| +{lead} h | {m} | ' + ' | '.join(cells) + ' |')
-    sc = pd.read_csv(out / 'eval' / 'scores.csv.gz') if (out / 'eval' / 'scores.csv.gz').is_file() else None
+    found = [f for f in (out / 'eval' / 'scores.csv', out / 'eval' / 'scores.csv.gz') if f.is_file()]
+    sc = pd.read_csv(found[0]) if found else None            # every score per sample (gzipped when brought back)
     ci = lambda *k: paired_ci(sc, *k) if sc is not None else '-'
     checks = []                                             # (target, met on the means, value, 95% CI of the difference)
     vp = json.loads((out / 'vae_psnr.json').read_text()) if (out / 'vae_psnr.json').is_file() else None

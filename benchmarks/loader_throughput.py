@@ -44,11 +44,11 @@ def measure(ds, batch_size, workers, n_samples, seed=0):
 
 def measure_cache(ds, batch_size, n_samples, device):
     "(seconds to read the split into `device`, GiB held, samples/s of random index gathers of `batch_size`)."
-    from cyclonediff.trainer import read_inputs                 # what stage 2 does with train.cache_inputs
+    from cyclonediff.trainer import ldm_inputs, read_arrays     # what stage 2 does with train.cache_inputs
     dev = torch.device(device)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     t0 = time.perf_counter()
-    cache = read_inputs(ds, 0, dev, batch_size, min(8, os.cpu_count() or 1))
+    cache = read_arrays(ds, ldm_inputs, dev, batch_size, min(8, os.cpu_count() or 1))
     sync(); read_s = time.perf_counter() - t0
     g = torch.Generator(device='cpu').manual_seed(0)
     n, seen = len(ds), 0

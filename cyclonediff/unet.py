@@ -14,11 +14,13 @@ import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
-__all__ = ['UNetConfig', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
+__all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
            'ConditionDownsampler', 'timestep_embedding', 'ResBlock', 'AttnBlock', 'Downsample', 'CycloneUNet',
            'expected_shapes', 'count_params', 'param_summary']
 
-# %% ../nbs/02_unet.ipynb #b6185ae8
+# %% ../nbs/02_unet.ipynb #4c87ed3a
+TORCH_COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs')  # torch.compile(mode=...)
+
 @dataclass(kw_only=True)
 class UNetConfig:
     "Sizes of the condition encoder and the latent UNet (defaults: the seed model)."

@@ -2,13 +2,18 @@
 """One training step of the latent diffusion stage, three ways in one run (issue 10):
 
   seed     the seeds' way: float32, eager, plain AdamW (no foreach, no fused)
-  ours     bf16 autocast, channels_last, fused AdamW (the trainer's defaults on CUDA)
+  ours     bf16 autocast, channels_last, fused AdamW, cuDNN benchmark mode (the trainer's defaults on CUDA)
   ours+c   the same under torch.compile (default mode)
   ours+cg  the same under torch.compile(mode='reduce-overhead'): CUDA graphs for the host-bound small batches
   peer     diffusers' UNet2DModel with the seed UNet's layout (in = latent 64 + condition 128, out 64, 32 x 32,
            blocks 128/256/512/1024, 2 layers a block, attention in the two lowest blocks), fed the same
            condition through our condition encoder, under the `ours` harness
   peer+c   the peer under torch.compile (default mode): the fair partner of ours+c
+  PATH@pN  PATH with UNetConfig.cond_patch = N instead of --cond-patch (e.g. seed@p1: the seeds' way on the seed's
+           full-resolution condition encoder while the other paths use --cond-patch 4)
+
+Every path but seed runs with torch.backends.cudnn.benchmark on (the trainer's `train.cudnn_benchmark`); the seeds
+left it off. Each compiled path is compiled afresh (torch._dynamo.reset(), static shapes).
 
 `--profile PATH:BATCH` (e.g. ours+c:256) also records 5 steps with torch.profiler and prints the GPU (or CPU) time
 by kernel kind: convolution/matmul, normalisation, elementwise/activation, optimiser, copies, other.
@@ -59,6 +64,7 @@ class PeerUNet(torch.nn.Module):
 def build(path, cfg, device):
     net = (PeerUNet(cfg) if path.startswith('peer') else CycloneUNet(cfg)).to(device)
     fast = path != 'seed' and device.type == 'cuda'
+    torch.backends.cudnn.benchmark = fast
     if fast: net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **(dict(fused=True) if fast else dict(foreach=False, fused=False)))
     return net, opt, fast
@@ -110,33 +116,47 @@ def kind_of(name: str) -> str:
 
 
 def profile(step, x, device, steps: int = 5):
-    "Time by kernel kind over `steps` training steps (GPU kernels on CUDA, CPU ops elsewhere)."
+    "Time by kernel kind over `steps` training steps (GPU kernels on CUDA, CPU ops elsewhere); GPU busy share of the wall time."
     from torch.profiler import ProfilerActivity, profile as tprofile
     cuda = device.type == 'cuda'
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with tprofile(activities=acts) as prof:
+        t0 = time.perf_counter()
         for _ in range(steps): step(x)
         if cuda: torch.cuda.synchronize()
+        wall = (time.perf_counter() - t0) / steps
     times = {}
     for e in prof.key_averages():
         if cuda and e.device_type != torch.autograd.DeviceType.CUDA: continue
         t = e.self_device_time_total if cuda else e.self_cpu_time_total
         if t > 0: times.setdefault(kind_of(e.key), []).append((t, e.key))
     total = sum(t for v in times.values() for t, _ in v) or 1
-    print(f"profile ({'GPU kernels' if cuda else 'CPU ops'}, {steps} steps): total {total / 1e3 / steps:.1f} ms a step")
+    print(f"profile ({'GPU kernels' if cuda else 'CPU ops'}, {steps} steps): {total / 1e3 / steps:.1f} ms of kernels a step, "
+          f"{wall * 1e3:.1f} ms wall under the profiler (busy {100 * total / 1e6 / steps / wall:.0f} %)")
     for k, v in sorted(times.items(), key=lambda kv: -sum(t for t, _ in kv[1])):
         top = ', '.join(n[:40] for _, n in sorted(v, reverse=True)[:3])
         print(f"  {k:12s} {100 * sum(t for t, _ in v) / total:5.1f} %   top: {top}")
+    print('  the 12 longest kernels:')
+    for t, k, n in sorted(((t, k, n) for k, v in times.items() for t, n in v), reverse=True)[:12]:
+        print(f"    {100 * t / total:5.1f} %  {k:12s} {n[:110]}")
+
+
+def split_path(path: str, cond_patch: int):
+    "'seed@p1' -> ('seed', 1); 'ours+c' -> ('ours+c', cond_patch)."
+    base, _, p = path.partition('@p')
+    return base, int(p) if p else cond_patch
 
 
 def measure(path, latent, batch, a, device):
-    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=a.cond_patch, **(TINY if a.tiny else {}))
+    kind, cond_patch = split_path(path, a.cond_patch)
+    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=cond_patch, **(TINY if a.tiny else {}))
     torch.manual_seed(0)
-    net, opt, fast = build(path, cfg, device)
+    torch._dynamo.reset()               # no automatic dynamic shapes carried over from the previous batch size
+    net, opt, fast = build(kind, cfg, device)
     x = inputs(cfg, batch, device, fast)
     flops = flops_per_sample(net, x, fast, device)
-    if path in ('ours+c', 'peer+c'): net = torch.compile(net)
-    if path == 'ours+cg': net = torch.compile(net, mode='reduce-overhead')
+    if kind in ('ours+c', 'peer+c'): net = torch.compile(net, dynamic=False)
+    if kind == 'ours+cg': net = torch.compile(net, mode='reduce-overhead', dynamic=False)
     step = step_fn(net, opt, fast, device)
     sync = torch.cuda.synchronize if device.type == 'cuda' else (lambda: None)
     if device.type == 'cuda': torch.cuda.reset_peak_memory_stats()
@@ -179,8 +199,8 @@ def main():
                 except torch.OutOfMemoryError: r = dict(path=path, latent=latent, batch=batch, samples_per_s=float('nan'), error='OOM')
                 rows.append(r); print(json.dumps(r), flush=True)
     by = {(r['path'], r['latent'], r['batch']): r['samples_per_s'] for r in rows}
-    pairs = [(x, y) for x, y in (('ours', 'peer'), ('ours+c', 'peer+c'), ('ours+c', 'peer'), ('ours', 'seed'),
-                                 ('ours+c', 'seed'), ('ours+cg', 'seed'), ('ours+cg', 'peer+c')) if x in a.paths and y in a.paths]
+    pairs = [(x, y) for x in a.paths for y in a.paths
+             if split_path(x, 0)[0].startswith('ours') and not split_path(y, 0)[0].startswith('ours')]
     print('\n| latent | batch | ' + ' | '.join(a.paths) + ''.join(f' | {x}/{y}' for x, y in pairs) + ' |')
     print('|---|---|' + '---|' * (len(a.paths) + len(pairs)))
     for latent in a.latent:

@@ -2,7 +2,7 @@
 """One training step of the VAE stage (issue 10), with LPIPS and the PatchGAN discriminator on, three ways:
 
   seed     float32, eager, plain AdamW (no foreach, no fused), contiguous memory
-  ours     bf16 autocast, channels_last, fused AdamW (the trainer's defaults on CUDA)
+  ours     bf16 autocast, channels_last, fused AdamW, cuDNN benchmark mode (the trainer's defaults on CUDA)
   ours+c   the same with the VAE under torch.compile (default mode)
 
 The step is the project's own: `VAEStage.losses` (reconstruction + KL + LPIPS + adaptive-weight generator loss, then
@@ -34,6 +34,8 @@ ON = ['loss.perceptual_weight=0.1', 'loss.lpips_fallback=random', 'loss.disc_sta
 def build(path: str, a, device):
     "The stage with its two optimisers, set up as the trainer would for `path`."
     fast = path != 'seed' and device.type == 'cuda'
+    torch.backends.cudnn.benchmark = fast                  # the trainer's train.cudnn_benchmark (the seeds left it off)
+    torch._dynamo.reset()
     cfg = load_config(a.cfg, ON + [f'train.channels_last={str(fast).lower()}', f'data.image_size={a.size}'])
     torch.manual_seed(0)
     stage = VAEStage(cfg)
@@ -44,7 +46,7 @@ def build(path: str, a, device):
     else:
         opts = {k: torch.optim.AdamW([p for p in ps if p.requires_grad], lr=cfg.train.lr, foreach=False, fused=False)
                 for k, ps in stage.param_groups().items()}
-    if path == 'ours+c': stage.vae_train = torch.compile(stage.vae)
+    if path == 'ours+c': stage.vae_train = torch.compile(stage.vae, dynamic=False)
     return stage, opts, fast
 
 

@@ -32,7 +32,7 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning',
            'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main']
 
-# %% ../nbs/04_trainer.ipynb #39636328
+# %% ../nbs/04_trainer.ipynb #919cd3f1
 STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
@@ -74,6 +74,7 @@ class TrainConfig:
     channels_last: bool = False
     compile: bool = False                  # torch.compile the UNet (stage 2) ...
     compile_mode: str = 'default'          # ... in this mode: 'reduce-overhead' replays CUDA graphs (host-bound small batches)
+    cudnn_benchmark: bool = True           # CUDA: let cuDNN time its convolution algorithms once per shape and keep the fastest
     # -- EMA, classifier-free guidance, stage 2
     ema_decay: float = 0.9999              # 0 disables the EMA
     ema_warmup: bool = True                # decay min(ema_decay, (1+n)/(10+n)) over the first updates (LDM's LitEma)
@@ -1198,7 +1199,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #c58d3376
+# %% ../nbs/04_trainer.ipynb #846a348f
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1361,6 +1362,7 @@ class Trainer:
         acc = self.accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum,
                                              cpu=tc.cpu)
         self.device, self.main, self.t_fit = acc.device, acc.is_main_process, time.perf_counter()
+        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = tc.cudnn_benchmark   # a process-wide flag
         self.out_dir = Path(tc.out_dir.format(stage=tc.stage))
         self.ckpt_root = self.out_dir / 'checkpoints'
         if not resume and list_checkpoints(self.ckpt_root):

@@ -57,7 +57,8 @@ def main():
     out, n, B, S = Path(a.out), a.gpus, a.batch, a.steps
     out.mkdir(parents=True, exist_ok=True)
     common = ['train.dataset=random', f'train.random_samples={a.samples}', f'train.num_workers={a.workers}',
-              'train.progress=false', 'train.tensorboard=false', 'train.log_every=10', 'train.keep_last=2']
+              'train.progress=false', 'train.tensorboard=false', 'train.log_every=10', 'train.keep_last=2',
+              'train.compile=false']                 # measured eager (RESULTS.md); configs/gpu.yaml now compiles
     ldm = common + [f'train.vae_ckpt={out}/vae', f'train.ckpt_every={max(S // 2, 1)}', 'train.eval_at_start=true',
                     f'train.val_batches={a.val_batches}']
     runs = {'one': (1, B), 'same': (n, B // n), 'weak': (n, B)}

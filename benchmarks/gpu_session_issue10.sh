@@ -8,8 +8,10 @@
 #   bash benchmarks/gpu_session_issue10.sh curve     # eager (skip on the device) vs host-side skip vs compiled: same loss curve? samples/s (300 steps)
 #   bash benchmarks/gpu_session_issue10.sh loader    # store loader at 8/16 workers vs stage 2's input cache on the GPU
 #   bash benchmarks/gpu_session_issue10.sh vae       # the VAE stage's step (LPIPS + PatchGAN on): seed / ours / ours+c
-# Measured already (2026-11-29, benchmarks/RESULTS.md): seed/ours/ours+c/peer at 32/128/256, sampling eager vs
-# CUDA graphs, the store loader; 2026-11-30: ours+c with cond_patch 4 at batch 256, the input cache on the GPU.
+#   bash benchmarks/gpu_session_issue10.sh nhwc      # GroupNormNHWC (unet.norm_nhwc) vs nn.GroupNorm at 256 and 32, profiled
+# Measured (benchmarks/RESULTS.md): 2026-11-29 seed/ours/ours+c/peer at 32/128/256 (cond_patch 1), sampling, the
+# store loader; 2026-11-30 step (cond_patch 4, compiled peer, CUDA graphs), profile, vae (batch 8), cudatest, loader,
+# curve (200 steps). Not yet: nhwc, vae at batch 32.
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 t() { echo "== $*" | tee -a "$O/issue10.txt"; timeout "$1" "${@:2}" 2>&1 | tail -60 | tee -a "$O/issue10.txt"; }
@@ -24,6 +26,11 @@ for part in "${@:-step}"; do case "$part" in
   profile)
     t 150 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --paths ours+c --steps 6 --profile ours+c:256
     t 150 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --cond-patch 4 --paths ours+c --profile ours+c:32 ;;
+  nhwc)
+    t 300 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
+      --paths ours+c ours+c@nhwc --profile ours+c@nhwc:256 --json "$O/step_nhwc_256.json"
+    t 200 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --cond-patch 4 \
+      --paths ours ours@nhwc ours+cg@nhwc --json "$O/step_nhwc_32.json" ;;
   cudatest)
     t 200 nbdev_test --path nbs/04_trainer.ipynb --flags cuda --do_print ;;
   loader)   # needs a store: the skill run's (/tmp/skill/store) when the machine is still warm, else a demo-size one

@@ -201,7 +201,8 @@ class SkillRun:
         self.world, self.store, self.runs, self.ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
         self.times = json.loads((out / 'times.json').read_text()) if (out / 'times.json').is_file() else {}
         self.resume = ['--resume'] if a.resume_training else []
-        self.common = [f'train.store={self.store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25']
+        self.common = [f'train.store={self.store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25',
+                       'train.compile=false']     # run 4 (SKILL.md) trained eager; configs/gpu.yaml now compiles (untried here)
 
     def phase(self, name, fn, runs=(), steps=0):
         "Run `fn` unless done; a training phase whose runs stopped before `steps` is not done (exit 75)."

@@ -11,6 +11,8 @@
   peer+c   the peer under torch.compile (default mode): the fair partner of ours+c
   PATH@pN  PATH with UNetConfig.cond_patch = N instead of --cond-patch (e.g. seed@p1: the seeds' way on the seed's
            full-resolution condition encoder while the other paths use --cond-patch 4)
+  PATH@cf  PATH in the default (NCHW) memory format instead of channels_last
+  PATH@nhwc  PATH with its GroupNorms replaced by GroupNormNHWC (unet.norm_nhwc: outputs keep channels_last strides)
 
 Every path but seed runs with torch.backends.cudnn.benchmark on (the trainer's `train.cudnn_benchmark`); the seeds
 left it off. Each compiled path is compiled afresh (torch._dynamo.reset(), static shapes).
@@ -35,7 +37,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..')
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from cyclonediff.unet import CycloneUNet, UNetConfig  # noqa: E402
+from cyclonediff.unet import CycloneUNet, UNetConfig, use_nhwc_group_norm  # noqa: E402
 
 TINY = dict(cond_channels=8, base_channels=16, channel_mults=(1, 2), num_res_blocks=1, attn_resolutions=(),
             num_heads=2, norm_groups=4, image_size=64, latent_size=8)
@@ -61,11 +63,12 @@ class PeerUNet(torch.nn.Module):
         return self.net(torch.cat([z, c], 1), t).sample
 
 
-def build(path, cfg, device):
+def build(path, cfg, device, channels_last: bool = True, nhwc_norm: bool = False):
     net = (PeerUNet(cfg) if path.startswith('peer') else CycloneUNet(cfg)).to(device)
+    if nhwc_norm: use_nhwc_group_norm(net)     # unet.norm_nhwc; for the peer too (diffusers' blocks use nn.GroupNorm)
     fast = path != 'seed' and device.type == 'cuda'
     torch.backends.cudnn.benchmark = fast
-    if fast: net = net.to(memory_format=torch.channels_last)
+    if fast and channels_last: net = net.to(memory_format=torch.channels_last)
     opt = torch.optim.AdamW(net.parameters(), lr=1e-4, **(dict(fused=True) if fast else dict(foreach=False, fused=False)))
     return net, opt, fast
 
@@ -102,10 +105,10 @@ def flops_per_sample(net, x, fast, device) -> float:
     return fc.get_total_flops() / x['z'].shape[0]
 
 
-KINDS = (('conv/matmul', ('conv', 'gemm', 'cutlass', 'sm90', 'xmma', 'wgrad', 'dgrad', 'mm', 'addmm', 'bmm', 'flash',
+KINDS = (('optimiser', ('adam', 'multi_tensor', 'foreach')),       # first: 'FusedAdamMathFunctor' holds 'mm'
+         ('conv/matmul', ('conv', 'gemm', 'cutlass', 'sm90', 'xmma', 'wgrad', 'dgrad', 'mm', 'addmm', 'bmm', 'flash',
                          'attention', 'cudnn')),
          ('norm', ('norm', 'welford')),
-         ('optimiser', ('adam', 'multi_tensor', 'foreach')),
          ('copy/cast', ('copy', 'cast', 'to_copy', 'memcpy', 'memset', 'contiguous', 'transpose')),
          ('elementwise', ('elementwise', 'triton', 'silu', 'add', 'mul', 'fused', 'vectorized', 'reduce', 'sigmoid')))
 
@@ -120,14 +123,14 @@ def profile(step, x, device, steps: int = 5):
     from torch.profiler import ProfilerActivity, profile as tprofile
     cuda = device.type == 'cuda'
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
-    with tprofile(activities=acts) as prof:
+    with tprofile(activities=acts, record_shapes=True) as prof:
         t0 = time.perf_counter()
         for _ in range(steps): step(x)
         if cuda: torch.cuda.synchronize()
         wall = (time.perf_counter() - t0) / steps
     times = {}
     for e in prof.key_averages():
-        if cuda and e.device_type != torch.autograd.DeviceType.CUDA: continue
+        if cuda and e.device_type != torch.autograd.DeviceType.CUDA or getattr(e, 'is_user_annotation', False): continue
         t = e.self_device_time_total if cuda else e.self_cpu_time_total
         if t > 0: times.setdefault(kind_of(e.key), []).append((t, e.key))
     total = sum(t for v in times.values() for t, _ in v) or 1
@@ -136,24 +139,30 @@ def profile(step, x, device, steps: int = 5):
     for k, v in sorted(times.items(), key=lambda kv: -sum(t for t, _ in kv[1])):
         top = ', '.join(n[:40] for _, n in sorted(v, reverse=True)[:3])
         print(f"  {k:12s} {100 * sum(t for t, _ in v) / total:5.1f} %   top: {top}")
+    print('  copies by the operator that asked for them (device time, input shapes):')
+    ops = [e for e in prof.key_averages(group_by_input_shape=True) if e.key in ('aten::copy_', 'aten::contiguous', 'aten::clone', 'aten::_to_copy')]
+    for e in sorted(ops, key=lambda e: -e.device_time_total)[:8]:
+        print(f"    {100 * e.device_time_total / total:5.1f} %  {e.key} x{e.count // steps} {str(e.input_shapes)[:100]}")
     print('  the 12 longest kernels:')
     for t, k, n in sorted(((t, k, n) for k, v in times.items() for t, n in v), reverse=True)[:12]:
         print(f"    {100 * t / total:5.1f} %  {k:12s} {n[:110]}")
 
 
 def split_path(path: str, cond_patch: int):
-    "'seed@p1' -> ('seed', 1); 'ours+c' -> ('ours+c', cond_patch)."
-    base, _, p = path.partition('@p')
-    return base, int(p) if p else cond_patch
+    "'seed@p1' -> ('seed', 1, set()); 'ours+c@cf@nhwc' -> ('ours+c', cond_patch, {'cf', 'nhwc'})."
+    base, *mods = path.split('@')
+    p = [int(m[1:]) for m in mods if m[:1] == 'p' and m[1:].isdigit()]
+    return base, p[0] if p else cond_patch, set(mods) - {f'p{q}' for q in p}
 
 
 def measure(path, latent, batch, a, device):
-    kind, cond_patch = split_path(path, a.cond_patch)
+    kind, cond_patch, mods = split_path(path, a.cond_patch)
+    nchw = 'cf' in mods
     cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=cond_patch, **(TINY if a.tiny else {}))
     torch.manual_seed(0)
     torch._dynamo.reset()               # no automatic dynamic shapes carried over from the previous batch size
-    net, opt, fast = build(kind, cfg, device)
-    x = inputs(cfg, batch, device, fast)
+    net, opt, fast = build(kind, cfg, device, channels_last=not nchw, nhwc_norm='nhwc' in mods)
+    x = inputs(cfg, batch, device, fast and not nchw)
     flops = flops_per_sample(net, x, fast, device)
     if kind in ('ours+c', 'peer+c'): net = torch.compile(net, dynamic=False)
     if kind == 'ours+cg': net = torch.compile(net, mode='reduce-overhead', dynamic=False)

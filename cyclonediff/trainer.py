@@ -30,7 +30,7 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage',
            'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'make_datasets',
            'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning',
-           'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main']
+           'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main', 'compile_mode_for']
 
 # %% ../nbs/04_trainer.ipynb #919cd3f1
 STAGES = ('vae', 'ldm')
@@ -984,7 +984,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #0a8c8f5b
+# %% ../nbs/04_trainer.ipynb #788e58c3
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1053,7 +1053,8 @@ class LDMStage(Stage):
     def prepare(self, accelerator):
         self.unet_train = accelerator.prepare(self.unet)
         tc = self.cfg.train
-        if tc.compile: self.unet_train = torch.compile(self.unet_train, mode=tc.compile_mode)
+        self.compile_mode = compile_mode_for(tc.compile_mode, accelerator.num_processes) if tc.compile else None
+        if tc.compile: self.unet_train = torch.compile(self.unet_train, mode=self.compile_mode)
 
     def train_modules(self) -> list: return [self.unet_train]
 
@@ -1676,3 +1677,12 @@ def main(argv=None):
     print(train_main(a.stage, a.cfg, a.overrides, a.resume))
 
 if __name__ == '__main__' and '__file__' in globals(): main()
+
+# %% ../nbs/04_trainer.ipynb #2b590b04
+def compile_mode_for(mode: str, processes: int) -> str:
+    "The torch.compile mode for stage 2: CUDA graphs ('reduce-overhead') are measured on one GPU only, so DDP gets 'default'."
+    if mode == 'reduce-overhead' and processes > 1:
+        warnings.warn(f"train.compile_mode='reduce-overhead' with {processes} processes: CUDA graphs under DDP are not "
+                      "checked in this project; compiling with mode='default' instead", stacklevel=3)
+        return 'default'
+    return mode

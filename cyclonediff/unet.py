@@ -15,10 +15,10 @@ from torch.utils.checkpoint import checkpoint
 
 # %% auto #0
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
-           'ConditionDownsampler', 'timestep_embedding', 'ResBlock', 'AttnBlock', 'Downsample', 'CycloneUNet',
-           'expected_shapes', 'count_params', 'param_summary']
+           'GroupNormNHWC', 'use_nhwc_group_norm', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock',
+           'AttnBlock', 'Downsample', 'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
 
-# %% ../nbs/02_unet.ipynb #4c87ed3a
+# %% ../nbs/02_unet.ipynb #1127e3c5
 TORCH_COMPILE_MODES = ('default', 'reduce-overhead', 'max-autotune', 'max-autotune-no-cudagraphs')  # torch.compile(mode=...)
 
 @dataclass(kw_only=True)
@@ -43,6 +43,7 @@ class UNetConfig:
     norm_groups: int = 32            # GroupNorm groups (gcd with the channel count is used)
     cond_patch: int = 1              # condition encoder works at image_size / cond_patch (space-to-depth first);
                                      # 1 = the seed (full resolution), 4 = about half the FLOPs of a training step
+    norm_nhwc: bool = False          # GroupNorms that keep channels_last strides (GroupNormNHWC); unmeasured on a GPU
 
     def __post_init__(self):
         self.channel_mults = tuple(int(m) for m in self.channel_mults)
@@ -147,7 +148,32 @@ class ConditionEncoder(nn.Module):
         h = self.conv_in(self.unshuffle(self.pos(torch.cat([gridsat, era5], dim=1))))
         return self.conv_out(F.silu(self.norm(h)))
 
-# %% ../nbs/02_unet.ipynb #0d250d49
+# %% ../nbs/02_unet.ipynb #796aad8c
+class GroupNormNHWC(nn.GroupNorm):
+    "nn.GroupNorm whose output keeps a channels_last input's strides (same parameters, same state_dict)."
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.is_contiguous() or not x.is_contiguous(memory_format=torch.channels_last):
+            return super().forward(x)
+        B, C, H, W = x.shape
+        xg = x.permute(0, 2, 3, 1).reshape(B, H * W, self.num_groups, C // self.num_groups).float()
+        var, mean = torch.var_mean(xg, dim=(1, 3), keepdim=True, correction=0)
+        y = ((xg - mean) * torch.rsqrt(var + self.eps)).reshape(B, H, W, C)
+        if self.affine: y = y * self.weight.float() + self.bias.float()
+        out_dtype = torch.float32 if torch.is_autocast_enabled(x.device.type) else x.dtype
+        return y.permute(0, 3, 1, 2).to(out_dtype)                # (B, C, H, W) with channels_last strides
+
+
+def use_nhwc_group_norm(module: nn.Module) -> nn.Module:
+    "Replace every nn.GroupNorm inside `module` by a GroupNormNHWC holding the same parameters (in place)."
+    for name, child in module.named_children():
+        if type(child) is nn.GroupNorm:
+            new = GroupNormNHWC(child.num_groups, child.num_channels, child.eps, child.affine)
+            new.load_state_dict(child.state_dict())
+            setattr(module, name, new.to(next(child.parameters()).device) if child.affine else new)
+        else: use_nhwc_group_norm(child)
+    return module
+
+# %% ../nbs/02_unet.ipynb #d83192a3
 class ConditionDownsampler(nn.Module):
     "log2(factor) stride-2 3x3 convs with SiLU between: (B, in_channels, H, W) -> (B, out_channels, H/factor, W/factor)."
     def __init__(self, in_channels: int, out_channels: int | None = None, factor: int = 8):
@@ -170,7 +196,7 @@ class ConditionDownsampler(nn.Module):
                              f"encoder's out_channels), got {x.shape[1]} (shape {tuple(x.shape)})")
         return self.net(x)
 
-# %% ../nbs/02_unet.ipynb #d51165e5
+# %% ../nbs/02_unet.ipynb #a815cbe0
 def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -> torch.Tensor:
     "(B,) steps -> (B, dim): [cos(t w_i), sin(t w_i)] with w_i = max_period**(-i/half), float32."
     half = dim // 2
@@ -179,7 +205,7 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10000.0) -
     emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
     return F.pad(emb, (0, 1)) if dim % 2 else emb
 
-# %% ../nbs/02_unet.ipynb #64d5d535
+# %% ../nbs/02_unet.ipynb #69246361
 class _Checkpointable(nn.Module):
     "Runs `_forward` under non-reentrant activation checkpointing when `grad_checkpoint` is set and grads are on."
     grad_checkpoint: bool = False
@@ -240,7 +266,7 @@ class Downsample(nn.Module):
 
 from .vae import Upsample   # nearest x2 then a 3x3 conv (no checkerboard artefacts): the VAE's block
 
-# %% ../nbs/02_unet.ipynb #b00b5b6b
+# %% ../nbs/02_unet.ipynb #42ba7053
 class _Level(nn.Module):
     "One UNet level: residual blocks, each followed by attention (or Identity), then a resampler (or Identity)."
     def __init__(self, res: list, attn: list, sample: nn.Module):
@@ -289,6 +315,7 @@ class CycloneUNet(nn.Module):
             c = ci
         self.out_norm = group_norm(c, g)
         self.out_conv = nn.Conv2d(c, cfg.latent_channels, 3, padding=1)
+        if cfg.norm_nhwc: use_nhwc_group_norm(self)
         self.set_grad_checkpointing(cfg.grad_checkpoint)
 
     def set_grad_checkpointing(self, enabled: bool = True):
@@ -357,7 +384,7 @@ class CycloneUNet(nn.Module):
         inter['out'] = out
         return (out, inter) if return_intermediates else out
 
-# %% ../nbs/02_unet.ipynb #9aca8dad
+# %% ../nbs/02_unet.ipynb #f632aaa4
 def expected_shapes(cfg: UNetConfig, batch_size: int = 1) -> dict:
     "Shape of each named intermediate of `CycloneUNet.forward(..., return_intermediates=True)`."
     b, s, L = batch_size, cfg.latent_size, len(cfg.channel_mults)

@@ -118,24 +118,23 @@ def kind_of(name: str) -> str:
     return next((k for k, keys in KINDS if any(w in n for w in keys)), 'other')
 
 
-def profile(step, x, device, steps: int = 5):
-    "Time by kernel kind over `steps` training steps (GPU kernels on CUDA, CPU ops elsewhere); GPU busy share of the wall time."
+def profile(step, x, device, step_s: float, steps: int = 5):
+    "Time by kernel kind over `steps` training steps (GPU kernels on CUDA, CPU ops elsewhere); their share of `step_s`."
     from torch.profiler import ProfilerActivity, profile as tprofile
     cuda = device.type == 'cuda'
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with tprofile(activities=acts, record_shapes=True) as prof:
-        t0 = time.perf_counter()
         for _ in range(steps): step(x)
         if cuda: torch.cuda.synchronize()
-        wall = (time.perf_counter() - t0) / steps
     times = {}
     for e in prof.key_averages():
         if cuda and e.device_type != torch.autograd.DeviceType.CUDA or getattr(e, 'is_user_annotation', False): continue
         t = e.self_device_time_total if cuda else e.self_cpu_time_total
         if t > 0: times.setdefault(kind_of(e.key), []).append((t, e.key))
     total = sum(t for v in times.values() for t, _ in v) or 1
-    print(f"profile ({'GPU kernels' if cuda else 'CPU ops'}, {steps} steps): {total / 1e3 / steps:.1f} ms of kernels a step, "
-          f"{wall * 1e3:.1f} ms wall under the profiler (busy {100 * total / 1e6 / steps / wall:.0f} %)")
+    busy = f", GPU busy {100 * total / 1e6 / steps / step_s:.0f} %" if cuda else ''
+    print(f"profile ({'GPU kernels' if cuda else 'CPU ops'}, {steps} steps): {total / 1e3 / steps:.1f} ms of kernels a step; "
+          f"{step_s * 1e3:.1f} ms a step timed without the profiler{busy}")
     for k, v in sorted(times.items(), key=lambda kv: -sum(t for t, _ in kv[1])):
         top = ', '.join(n[:40] for _, n in sorted(v, reverse=True)[:3])
         print(f"  {k:12s} {100 * sum(t for t, _ in v) / total:5.1f} %   top: {top}")
@@ -176,7 +175,7 @@ def measure(path, latent, batch, a, device):
         t0 = time.perf_counter(); step(x); sync(); times.append(time.perf_counter() - t0)
     sps = batch / statistics.median(times)
     peak = torch.cuda.max_memory_allocated() / 2**30 if device.type == 'cuda' else float('nan')
-    if a.profile and a.profile == f'{path}:{batch}': profile(step, x, device)
+    if a.profile and a.profile == f'{path}:{batch}': profile(step, x, device, statistics.median(times))
     del net, opt, x
     if device.type == 'cuda': torch.cuda.empty_cache()
     tf = flops * sps / 1e12

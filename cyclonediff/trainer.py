@@ -28,9 +28,9 @@ __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', '
            'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints',
            'copy_checkpoint', 'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning',
            'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage',
-           'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'make_datasets',
-           'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning',
-           'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main', 'compile_mode_for']
+           'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'compile_mode_for',
+           'make_datasets', 'check_data_config', 'NonFiniteLossError', 'NonFiniteLossWarning',
+           'ReplicaDivergenceWarning', 'weights_fingerprint', 'Trainer', 'train', 'train_main', 'main']
 
 # %% ../nbs/04_trainer.ipynb #919cd3f1
 STAGES = ('vae', 'ldm')
@@ -984,7 +984,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #788e58c3
+# %% ../nbs/04_trainer.ipynb #5b83c990
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1053,8 +1053,8 @@ class LDMStage(Stage):
     def prepare(self, accelerator):
         self.unet_train = accelerator.prepare(self.unet)
         tc = self.cfg.train
-        self.compile_mode = compile_mode_for(tc.compile_mode, accelerator.num_processes) if tc.compile else None
-        if tc.compile: self.unet_train = torch.compile(self.unet_train, mode=self.compile_mode)
+        if tc.compile:
+            self.unet_train = torch.compile(self.unet_train, mode=compile_mode_for(tc.compile_mode, accelerator.num_processes))
 
     def train_modules(self) -> list: return [self.unet_train]
 
@@ -1159,7 +1159,16 @@ def _progress(it, desc, enabled):
     from tqdm import tqdm
     return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
-# %% ../nbs/04_trainer.ipynb #54797cb1
+# %% ../nbs/04_trainer.ipynb #2a3d25ef
+def compile_mode_for(mode: str, processes: int) -> str:
+    "The torch.compile mode for stage 2: CUDA graphs ('reduce-overhead') are measured on one GPU only, so DDP gets 'default'."
+    if mode == 'reduce-overhead' and processes > 1:
+        warnings.warn(f"train.compile_mode='reduce-overhead' with {processes} processes: CUDA graphs under DDP are not "
+                      "checked in this project; compiling with mode='default' instead", stacklevel=3)
+        return 'default'
+    return mode
+
+# %% ../nbs/04_trainer.ipynb #a18fdea2
 def _limit(ds, n):
     return ds if n is None or ds is None or len(ds) <= n else Subset(ds, range(n))
 
@@ -1200,7 +1209,7 @@ def check_data_config(store_cfg: DataConfig, run_cfg: DataConfig, where):
     if missing: diff.append(f'leads_h: {missing} h not in the store (it holds {list(store_cfg.leads_h)})')
     if diff: raise ValueError(f"the data section of the config does not match the store {where}: " + '; '.join(diff))
 
-# %% ../nbs/04_trainer.ipynb #846a348f
+# %% ../nbs/04_trainer.ipynb #fe2ae086
 class NonFiniteLossError(RuntimeError):
     "Too many optimiser steps in a row had a non-finite loss or gradient."
 
@@ -1677,12 +1686,3 @@ def main(argv=None):
     print(train_main(a.stage, a.cfg, a.overrides, a.resume))
 
 if __name__ == '__main__' and '__file__' in globals(): main()
-
-# %% ../nbs/04_trainer.ipynb #2b590b04
-def compile_mode_for(mode: str, processes: int) -> str:
-    "The torch.compile mode for stage 2: CUDA graphs ('reduce-overhead') are measured on one GPU only, so DDP gets 'default'."
-    if mode == 'reduce-overhead' and processes > 1:
-        warnings.warn(f"train.compile_mode='reduce-overhead' with {processes} processes: CUDA graphs under DDP are not "
-                      "checked in this project; compiling with mode='default' instead", stacklevel=3)
-        return 'default'
-    return mode

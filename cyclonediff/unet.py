@@ -148,7 +148,7 @@ class ConditionEncoder(nn.Module):
         h = self.conv_in(self.unshuffle(self.pos(torch.cat([gridsat, era5], dim=1))))
         return self.conv_out(F.silu(self.norm(h)))
 
-# %% ../nbs/02_unet.ipynb #796aad8c
+# %% ../nbs/02_unet.ipynb #e3c3697a
 class GroupNormNHWC(nn.GroupNorm):
     "nn.GroupNorm whose output keeps a channels_last input's strides (same parameters, same state_dict)."
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -169,7 +169,7 @@ def use_nhwc_group_norm(module: nn.Module) -> nn.Module:
         if type(child) is nn.GroupNorm:
             new = GroupNormNHWC(child.num_groups, child.num_channels, child.eps, child.affine)
             new.load_state_dict(child.state_dict())
-            setattr(module, name, new.to(next(child.parameters()).device) if child.affine else new)
+            setattr(module, name, new.to(child.weight) if child.affine else new)     # its device and dtype
         else: use_nhwc_group_norm(child)
     return module
 

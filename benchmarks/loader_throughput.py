@@ -55,7 +55,8 @@ def measure_cache(ds, batch_size, n_samples, device):
     t1 = time.perf_counter()
     while seen < n_samples:
         idx = torch.randint(0, n, (batch_size,), generator=g).to(dev)
-        seen += sum(v[idx].shape[0] for v in cache.values()) // len(cache)      # the gather stage 2 does
+        _gathered = {k: v[idx] for k, v in cache.items()}                       # the gather stage 2 does
+        seen += batch_size
     sync()
     gib = sum(v.numel() * v.element_size() for v in cache.values()) / 2**30
     return read_s, gib, seen / (time.perf_counter() - t1)

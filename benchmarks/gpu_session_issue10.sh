@@ -9,10 +9,11 @@
 #   bash benchmarks/gpu_session_issue10.sh loader    # store loader at 8/16 workers vs stage 2's input cache on the GPU
 #   bash benchmarks/gpu_session_issue10.sh vae       # the VAE stage's step (LPIPS + PatchGAN on): seed / ours / ours+c
 #   bash benchmarks/gpu_session_issue10.sh nhwc      # GroupNormNHWC (unet.norm_nhwc) vs nn.GroupNorm at 256 and 32, profiled
-#   bash benchmarks/gpu_session_issue10.sh rows      # batch 8 (seeds' way, ours+c, CUDA graphs, compiled peer); latent 16 compiled
+#   bash benchmarks/gpu_session_issue10.sh rows      # batch 8: seeds' way, ours+c, CUDA graphs, compiled peer (~5 min)
+#   bash benchmarks/gpu_session_issue10.sh l16       # the latent-16 variant compiled at batch 8 .. 256 (~6 min)
 # Measured (benchmarks/RESULTS.md): 2026-11-29 seed/ours/ours+c/peer at 32/128/256 (cond_patch 1), sampling, the
 # store loader; 2026-11-30 step (cond_patch 4, compiled peer, CUDA graphs), profile, vae (batch 8), cudatest, loader,
-# curve (200 steps); later that day nhwc (slower: unet.norm_nhwc stays off), vae at batch 32, rows (batch 8, latent 16).
+# curve (200 steps); later that day nhwc (slower: unet.norm_nhwc stays off), vae at batch 32, rows (batch 8), l16.
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 t() { echo "== $*" | tee -a "$O/issue10.txt"; timeout "$1" "${@:2}" 2>&1 | tail -60 | tee -a "$O/issue10.txt"; }
@@ -34,8 +35,9 @@ for part in "${@:-step}"; do case "$part" in
       --paths ours ours@nhwc ours+cg@nhwc --json "$O/step_nhwc_32.json" ;;
   rows)
     t 330 python benchmarks/step_speed.py --device cuda --batches 8 --latent 64 --cond-patch 4 \
-      --paths seed@p1 ours+c ours+cg peer+c --json "$O/step_b8.json"
-    t 330 python benchmarks/step_speed.py --device cuda --batches 8 32 128 256 --latent 16 --cond-patch 4 \
+      --paths seed@p1 ours+c ours+cg peer+c --json "$O/step_b8.json" ;;
+  l16)
+    t 420 python benchmarks/step_speed.py --device cuda --batches 8 32 128 256 --latent 16 --cond-patch 4 \
       --paths ours+c --steps 6 --json "$O/step_l16.json" ;;
   cudatest)
     t 200 nbdev_test --path nbs/04_trainer.ipynb --flags cuda --do_print ;;

@@ -773,7 +773,7 @@ class LossWatch:
         self.level, self.n_logs = st['level'], st['n_logs']
         self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in st['epoch'])
 
-# %% ../nbs/04_trainer.ipynb #632a0961
+# %% ../nbs/04_trainer.ipynb #15394c7b
 def trainable_state(module: nn.Module) -> dict:
     "state_dict without the weights of frozen Perceptual (LPIPS) submodules, which are not trained."
     skip = [n + '.' for n, m in module.named_modules() if isinstance(m, Perceptual) and n]
@@ -846,8 +846,10 @@ class Stage:
 
     def cache_inputs(self, trainer) -> dict | None:
         """`cache_pick` of every training sample, read once and kept on the device; None (read the store at every
-        step) when the data are augmented (a fixed copy would freeze one rotation) or exceed train.cache_max_gib."""
+        step) when train.cache_inputs is off, the data are augmented (a fixed copy would freeze one rotation) or they
+        exceed train.cache_max_gib."""
         tc, main, ds = self.cfg.train, trainer.accelerator.is_main_process, trainer.train_ds
+        if not tc.cache_inputs: return None
         if tc.augment or getattr(getattr(ds, 'ds', ds), 'augment', False):
             if main: print(f"{self.name}: train.augment is on: the inputs are read from the store at every step (no cache)")
             return None
@@ -864,7 +866,7 @@ class Stage:
     def set_train(self, mode: bool = True):
         for m in self.train_modules(): m.train(mode)
 
-# %% ../nbs/04_trainer.ipynb #35785004
+# %% ../nbs/04_trainer.ipynb #e7dd7f69
 _DECODER_PARTS = ('decoder.', 'post_quant_conv.')
 
 class VAEStage(Stage):
@@ -878,7 +880,7 @@ class VAEStage(Stage):
         self.gan = VAEGANLoss(cfg.loss).to(dev)
         if cfg.train.channels_last: self.vae.to(memory_format=torch.channels_last)
         self.vae_train, self.disc_train = self.vae, self.gan.discriminator
-        self.inputs = self.cache_inputs(trainer) if cfg.train.cache_inputs else None
+        self.inputs = self.cache_inputs(trainer)
 
     def cache_pick(self, batch) -> dict:
         "What stage 1 reads of a sample: its frames."
@@ -984,7 +986,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/04_trainer.ipynb #5b83c990
+# %% ../nbs/04_trainer.ipynb #334d2348
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
@@ -1045,7 +1047,7 @@ class LDMStage(Stage):
         self.schedule = self.loss.schedule
         for p in self.loss.parameters(): p.requires_grad_(False)     # LPIPS: a fixed metric
         self.unet_train = self.unet
-        self.inputs = self.cache_inputs(trainer) if tc.cache_inputs else None
+        self.inputs = self.cache_inputs(trainer)
         self.latents = self._precompute(trainer) if tc.precompute_latents else None
 
     def param_groups(self) -> dict: return {'unet': list(self.unet.parameters())}

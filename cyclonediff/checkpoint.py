@@ -20,7 +20,9 @@ from .configs import RunConfig, load_config, save_config
 # %% auto #0
 __all__ = ['CheckpointError', 'git_commit', 'save_tensors', 'save_checkpoint', 'verify_checkpoint', 'load_checkpoint',
            'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints', 'copy_checkpoint',
-           'get_rng_state', 'set_rng_state', 'trainable_state', 'load_trainable_state', 'load_vae', 'load_ldm']
+           'get_rng_state', 'set_rng_state', 'trainable_state', 'load_trainable_state', 'vae_checkpoint_config',
+           'load_vae', 'load_ldm', 'prepare_checkpoint_root', 'save_training', 'load_training', 'gather_rng_states',
+           'restore_rng', 'config_diff']
 
 # %% ../nbs/03c_checkpoint.ipynb #495e18ee
 class CheckpointError(ValueError):
@@ -205,15 +207,20 @@ def load_trainable_state(module: nn.Module, sd: dict, where: str = 'checkpoint')
         raise CheckpointError(f"{where}: weights do not match the model (missing {missing[:5]}, unexpected {unexpected[:5]})")
 
 # %% ../nbs/03c_checkpoint.ipynb #334d2348
+def vae_checkpoint_config(path):
+    "The VAEConfig of a stage-1 checkpoint (or run folder), with the scaling factor stage 1 measured (an error without)."
+    ck = resolve_checkpoint(path)
+    vcfg = load_config(ck / 'config.yaml').vae
+    if vcfg.scaling_factor is None:
+        raise ValueError(f"{ck / 'config.yaml'}: vae.scaling_factor is missing; it is written by the VAE stage at each "
+                         f"checkpoint: point train.vae_ckpt at a checkpoint of a VAE run")
+    return vcfg
+
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
     ck = resolve_checkpoint(path)
     manifest = verify_checkpoint(ck)
-    run = load_config(ck / 'config.yaml')
-    vcfg = run.vae
-    if vcfg.scaling_factor is None:
-        raise ValueError(f"{ck / 'config.yaml'}: vae.scaling_factor is missing; it is written by the VAE stage at each "
-                         f"checkpoint: point train.vae_ckpt at a checkpoint of a VAE run")
+    vcfg = vae_checkpoint_config(ck)
     from safetensors.torch import load_file
     sd = {k[4:]: v for k, v in load_file(str(ck / 'model.safetensors')).items() if k.startswith('vae.')}
     if use_ema and 'ema.safetensors' in manifest['files']:
@@ -242,3 +249,67 @@ def load_ldm(path, use_ema: bool = True, device='cpu') -> dict:
     vae.load_state_dict({k[4:]: v for k, v in load_file(str(ck / 'vae.safetensors')).items()}, strict=True)
     return {'unet': unet.to(device).eval(), 'vae': vae.to(device).eval().requires_grad_(False), 'cfg': run,
             'scaling_factor': float(run.vae.scaling_factor), 'schedule': NoiseSchedule.from_config(run.loss), 'path': ck}
+
+# %% ../nbs/03c_checkpoint.ipynb #d1b14702
+def prepare_checkpoint_root(root, resume: bool, clean: bool = True):
+    "Refuse to start a new run over checkpoints of an earlier one; remove folders of a killed write (if `clean`)."
+    root = Path(root)
+    if not resume and list_checkpoints(root):
+        raise FileExistsError(f"{root} already holds checkpoints of an earlier run: resume it "
+                              f"(resume=True / --resume), or choose another train.out_dir")
+    if clean and root.is_dir():
+        for junk in root.glob('.tmp-*'): shutil.rmtree(junk, ignore_errors=True)
+
+def save_training(root, step: int, stage, optimizers: dict, schedulers: dict, *, rng: dict, cfg, state: dict,
+                  extra: dict) -> Path:
+    "Write a training checkpoint of `stage` (its modules, EMAs and files) with the optimiser / schedule states."
+    weights = {f'{p}.{k}': v for p, m in stage.checkpoint_modules().items() for k, v in trainable_state(m).items()}
+    ema = {f'{n}.{k}': v for n, e in stage.emas.items() for k, v in e.state_dict().items()}
+    return save_checkpoint(root, step, weights=weights, ema=ema,
+                           optimizer={k: o.state_dict() for k, o in optimizers.items()},
+                           scheduler={k: s.state_dict() for k, s in schedulers.items()},
+                           rng=rng, state=state, cfg=cfg, extra_tensors=stage.checkpoint_files(), extra=extra)
+
+def load_training(ck, stage, optimizers: dict, schedulers: dict) -> dict:
+    "Load checkpoint `ck` into `stage`'s modules and EMAs, the optimisers and schedules; returns the loaded dict."
+    ld = load_checkpoint(ck, map_location='cpu')
+    for prefix, module in stage.checkpoint_modules().items():
+        sd = {k[len(prefix) + 1:]: v for k, v in ld['weights'].items() if k.startswith(prefix + '.')}
+        load_trainable_state(module, sd, where=str(Path(ck) / 'model.safetensors'))
+    for name, ema in stage.emas.items():
+        ema.load_state_dict({k[len(name) + 1:]: v for k, v in ld['ema'].items() if k.startswith(name + '.')},
+                            ld['state']['ema_updates'][name])
+    for k, o in optimizers.items(): o.load_state_dict(ld['optimizer'][k])
+    for k, s in schedulers.items(): s.load_state_dict(ld['scheduler'][k])
+    return ld
+
+# %% ../nbs/03c_checkpoint.ipynb #1e5aebf1
+def gather_rng_states(accelerator) -> dict:
+    "Every process's random state, list index = rank (one gather: all processes must call it)."
+    if accelerator.num_processes == 1: return {'ranks': [get_rng_state()]}
+    from accelerate.utils import gather_object
+    return {'ranks': gather_object([get_rng_state(all_devices=False)])}
+
+def restore_rng(rng: dict, accelerator, seed: int) -> bool:
+    "This process's saved random state (True); with another number of processes, fresh streams seed + rank (False)."
+    from accelerate.utils import set_seed
+    states = rng.get('ranks', [rng])                    # older checkpoints hold one state
+    if len(states) == accelerator.num_processes:
+        set_rng_state(states[accelerator.process_index]); return True
+    set_seed(seed, device_specific=True)
+    if accelerator.is_main_process:
+        warnings.warn(f"the checkpoint holds the random states of {len(states)} process(es), this run has "
+                      f"{accelerator.num_processes}: noise and dropout continue from fresh seeds (seed + step + rank); "
+                      f"the data order continues exactly", stacklevel=3)
+    return False
+
+def config_diff(a: dict, b: dict, prefix: str = '') -> list:
+    "Dotted keys whose values differ between two config dicts (the VAE scaling factor is expected to)."
+    out = []
+    for k in sorted(set(a) | set(b)):
+        key = f'{prefix}{k}'
+        if key in ('vae.scaling_factor',): continue
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict): out += config_diff(va, vb, key + '.')
+        elif va != vb: out.append(f'{key}: {va!r} -> {vb!r}')
+    return out

@@ -17,8 +17,9 @@ from .unet import TORCH_COMPILE_MODES, UNetConfig
 from .losses import LossConfig
 
 # %% auto #0
-__all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'check_train_config', 'TrainConfig', 'RunConfig', 'link_configs', 'ConfigKeyError',
-           'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config']
+__all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'check_train_config', 'TrainConfig', 'RunConfig', 'linked_sections',
+           'link_configs', 'ConfigKeyError', 'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config',
+           'save_config']
 
 # %% ../nbs/03a_configs.ipynb #919cd3f1
 STAGES = ('vae', 'ldm')
@@ -46,7 +47,7 @@ def check_train_config(tc) -> None:
     if len(tc.betas) != 2: raise ValueError(f"TrainConfig.betas={tc.betas}; expected two numbers")
 
 # %% ../nbs/03a_configs.ipynb #5b2fa772
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, frozen=True)
 class TrainConfig:
     "Hyper-parameters of the training loop (defaults: seed 000's recommendations)."
     stage: str = 'vae'                     # 'vae' (stage 1) | 'ldm' (stage 2)
@@ -112,26 +113,30 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self):
-        self.betas = tuple(float(b) for b in self.betas)
+        object.__setattr__(self, 'betas', tuple(float(b) for b in self.betas))
         check_train_config(self)
 
 # %% ../nbs/03a_configs.ipynb #f31a342e
-@dataclass(kw_only=True)
+@dataclass(kw_only=True, frozen=True)
 class RunConfig:
-    "Everything a training run needs: the module configs and the loop's `TrainConfig`."
+    """Everything a training run needs: the module configs and the loop's `TrainConfig`. Frozen: a changed run is a
+    new config (`dataclasses.replace`), linked again on construction."""
     data: DataConfig = field(default_factory=DataConfig)
     vae: VAEConfig = field(default_factory=VAEConfig)
     unet: UNetConfig = field(default_factory=UNetConfig)
     loss: LossConfig = field(default_factory=LossConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
 
-    def __post_init__(self): link_configs(self)
+    def __post_init__(self):
+        unet, loss = linked_sections(self)
+        object.__setattr__(self, 'unet', unet)          # the one place a RunConfig is written: while it is made
+        object.__setattr__(self, 'loss', loss)
 
 
-def link_configs(cfg: RunConfig) -> RunConfig:
-    """Fill the fields that follow from other sections: UNet latent channels / grid from the VAE, its inputs
-    from the data config, the discriminator's input channels from the VAE. A value set in the file that
-    disagrees (and is not the dataclass default) is replaced with a warning."""
+def linked_sections(cfg: RunConfig) -> tuple:
+    """(unet, loss) sections with the fields that follow from other sections filled in: UNet latent channels / grid
+    from the VAE, its inputs from the data config, the discriminator's input channels from the VAE. A value set in the
+    file that disagrees (and is not the dataclass default) is replaced with a warning."""
     d, v = cfg.data, cfg.vae
     derived = dict(latent_channels=v.latent_channels, in_gridsat=1 + d.history, in_era5=len(d.era5_channels),
                    image_size=d.image_size, latent_size=d.image_size // v.downsample_factor)
@@ -139,15 +144,20 @@ def link_configs(cfg: RunConfig) -> RunConfig:
     changed = {k: (getattr(cfg.unet, k), x) for k, x in derived.items()
                if getattr(cfg.unet, k) != x and getattr(cfg.unet, k) != defaults.get(k)}
     for k, (old, new) in changed.items():
-        warnings.warn(f"unet.{k}={old} replaced by {new} (it follows from the data / vae sections)", stacklevel=3)
+        warnings.warn(f"unet.{k}={old} replaced by {new} (it follows from the data / vae sections)", stacklevel=4)
     try:
-        cfg.unet = dataclasses.replace(cfg.unet, **derived)
+        unet = dataclasses.replace(cfg.unet, **derived)
     except ValueError as e:
         if cfg.train.stage == 'ldm': raise ValueError(f"RunConfig: the UNet does not fit the data / VAE: {e}") from e
-        for k, x in derived.items(): setattr(cfg.unet, k, x)      # stage 1 builds no UNet: keep the values unchecked
-    if cfg.loss.disc_in_channels != v.out_channels:
-        cfg.loss = dataclasses.replace(cfg.loss, disc_in_channels=v.out_channels)
-    return cfg
+        unet = dataclasses.replace(cfg.unet)                # stage 1 builds no UNet: keep the values unchecked
+        for k, x in derived.items(): setattr(unet, k, x)
+    loss = cfg.loss if cfg.loss.disc_in_channels == v.out_channels else \
+        dataclasses.replace(cfg.loss, disc_in_channels=v.out_channels)
+    return unet, loss
+
+def link_configs(cfg: RunConfig) -> RunConfig:
+    "The config with its derived fields filled in again (a RunConfig links itself when it is made)."
+    return dataclasses.replace(cfg)
 
 # %% ../nbs/03a_configs.ipynb #41e230dd
 class ConfigKeyError(KeyError):

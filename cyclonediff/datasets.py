@@ -12,7 +12,8 @@ from torch.utils.data import Dataset, Sampler
 from .data import DataConfig
 
 # %% auto #0
-__all__ = ['MODEL_FIELDS', 'SCALE_FIELDS', 'RandomCycloneDataset', 'zero_era5', 'NoERA5', 'EpochBatchSampler', 'check_compatible']
+__all__ = ['MODEL_FIELDS', 'SCALE_FIELDS', 'RandomCycloneDataset', 'zero_era5', 'NoERA5', 'EpochBatchSampler', 'convert_position',
+           'check_compatible']
 
 # %% ../nbs/00c_datasets.ipynb #7b0cd877
 class RandomCycloneDataset(Dataset):
@@ -97,6 +98,12 @@ class EpochBatchSampler(Sampler):
 
     def __iter__(self): return iter(self.batches(self.epoch)[self.start:])
     def __len__(self): return max(self.batches_per_epoch - self.start, 0)
+
+# %% ../nbs/00c_datasets.ipynb #2d55f3ba
+def convert_position(batch: int, saved_micro: int, micro: int, grad_accum: int, n_micro: int) -> int:
+    "The micro-batch position in an epoch after `batch` micro-batches of `saved_micro` samples, with `micro` samples each."
+    seen = batch * saved_micro
+    return min(seen // (micro * grad_accum) * grad_accum, n_micro)
 
 # %% ../nbs/00c_datasets.ipynb #b0ae0a6e
 MODEL_FIELDS = ('image_size', 'history', 'era5_channels', 'tb_min', 'tb_max')    # the networks are built from these

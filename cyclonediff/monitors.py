@@ -12,7 +12,7 @@ import torch
 from .files import atomic_path
 
 # %% auto #0
-__all__ = ['CSVLog', 'MetricLogger', 'LossSpikeWarning', 'LossWatch', 'describe_batch', 'psnr', 'save_image_grid',
+__all__ = ['CSVLog', 'MetricLogger', 'LossSpikeWarning', 'LossWatch', 'RunningMeans', 'describe_batch', 'psnr', 'save_image_grid',
            'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint']
 
 # %% ../nbs/03d_monitors.ipynb #2ac5a11d
@@ -132,6 +132,32 @@ class LossWatch:
     def load_state_dict(self, st: dict):
         self.level, self.n_logs = st['level'], st['n_logs']
         self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in st['epoch'])
+
+# %% ../nbs/03d_monitors.ipynb #8ff975b3
+class RunningMeans:
+    "Running sums of logged values on their own devices (no host sync) and the samples seen since the last `reset`."
+    def __init__(self): self.reset()
+
+    def reset(self):
+        self.sums, self.counts, self.samples = {}, {}, 0
+
+    def add(self, logs: dict):
+        for k, v in logs.items():
+            v = torch.as_tensor(v).detach().float().mean()
+            ok = torch.isfinite(v)
+            self.sums[k] = self.sums.get(k, 0) + torch.where(ok, v, 0.0)
+            self.counts[k] = self.counts.get(k, 0) + ok.float()
+
+    def read(self) -> dict:
+        "{key: mean} of the values added since the last reset (one transfer per device)."
+        keys = list(self.sums)
+        means = [self.sums[k] / self.counts[k].clamp_min(1) for k in keys]
+        by_dev = {}
+        for i, m in enumerate(means): by_dev.setdefault(m.device, []).append(i)
+        vals = [0.0] * len(keys)
+        for idx in by_dev.values():
+            for i, v in zip(idx, torch.stack([means[i] for i in idx]).tolist()): vals[i] = v
+        return dict(zip(keys, vals))
 
 # %% ../nbs/03d_monitors.ipynb #b1bb6be8
 def describe_batch(batch: dict) -> list:

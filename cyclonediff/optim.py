@@ -15,15 +15,15 @@ from .configs import TrainConfig
 __all__ = ['make_optimizer', 'WarmupCosine', 'make_scheduler', 'EMA']
 
 # %% ../nbs/03b_optim.ipynb #b8d3cd11
-def make_optimizer(params, tc: TrainConfig, device=None) -> torch.optim.AdamW:
-    "AdamW over `params` (decay on tensors of rank >= 2 only); fused on CUDA, and wherever steps are skipped on the device."
+def make_optimizer(params, tc: TrainConfig, device=None, *, fused: bool | None = None) -> torch.optim.AdamW:
+    """AdamW over `params` (decay on tensors of rank >= 2 only). `fused`: the one-kernel update (None: on CUDA); the
+    trainer asks for it wherever it skips steps on the device, since the fused kernel takes `found_inf`."""
     params = [p for p in params if p.requires_grad]
     decay, no_decay = [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
     groups = [g for g in ({'params': decay, 'weight_decay': tc.weight_decay}, {'params': no_decay, 'weight_decay': 0.0})
               if g['params']]
     if not groups: raise ValueError("make_optimizer: no trainable parameters")
-    on_cuda = torch.device(device).type == 'cuda' if device is not None else params[0].is_cuda
-    fused = on_cuda or tc.nonfinite_check == 'device'      # the fused kernel takes found_inf: a skip without a sync
+    if fused is None: fused = torch.device(device).type == 'cuda' if device is not None else params[0].is_cuda
     return torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps, fused=True if fused else None)
 
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03e_stages.ipynb #718d1d3c
 from __future__ import annotations
-import contextlib, hashlib, json, os, warnings
+import contextlib, dataclasses, hashlib, json, warnings
 from pathlib import Path
 
 import torch
@@ -13,14 +13,18 @@ from torch.utils.data import DataLoader, Dataset, default_collate
 from .vae import build_vae, compute_scaling_factor, latent_stats
 from .unet import CycloneUNet
 from .losses import LatentDiffusionLoss, VAEGANLoss, kl_weight_at, recon_loss
-from .configs import RunConfig, TrainConfig, link_configs
+from .configs import RunConfig, TrainConfig
+from .datasets import EpochBatchSampler
 from .optim import EMA
-from .checkpoint import load_vae, resolve_checkpoint, save_tensors, verify_checkpoint
+from .checkpoint import load_vae, resolve_checkpoint, save_tensors, vae_checkpoint_config, verify_checkpoint
+from .files import atomic_path
 from .monitors import psnr, save_image_grid
 
 # %% auto #0
-__all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'ldm_inputs', 'IndexOnly', 'VAEStage', 'keyed_draws', 'LDMStage',
-           'make_stage', 'compile_mode_for']
+__all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
+           'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
+           'reconstruction_checks', 'measure_scaling_factor', 'VAEStage', 'keyed_draws', 'vae_source', 'TargetLatents',
+           'precompute_latents', 'LDMStage', 'make_stage', 'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -30,11 +34,11 @@ def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
     if x.ndim == 3: x = x.unsqueeze(1)
     return x.reshape(-1, channels, *x.shape[-2:])
 
-# %% ../nbs/03e_stages.ipynb #3acf73bd
+# %% ../nbs/03e_stages.ipynb #39722ad0
 class Stage:
     "Interface between the Trainer and what is trained (see the prose above)."
     name = 'stage'
-    emas: dict = {}
+    inputs: dict | None = None                         # the input cache: {name: tensor indexed by sample}
     def __init__(self, cfg: RunConfig): self.cfg, self.emas = cfg, {}
     def build(self, trainer): raise NotImplementedError
     def param_groups(self) -> dict: raise NotImplementedError
@@ -43,13 +47,25 @@ class Stage:
     def checkpoint_modules(self) -> dict: raise NotImplementedError
     def losses(self, batch, step: int, epoch: float): raise NotImplementedError
     def eval_batch(self, batch, generator) -> tuple: raise NotImplementedError
+    def after_backward(self, accelerator): pass
     def monitor(self, batch, step: int, out_dir) -> dict: return {}
-    inputs: dict | None = None                         # the input cache: {name: tensor indexed by sample}
+    def before_save(self, trainer): pass
+    def saved_config(self) -> RunConfig: return self.cfg
+    def checkpoint_files(self) -> dict: return {}
     def cache_pick(self, batch) -> dict: raise NotImplementedError   # what `losses` reads of a batch (for the cache)
+    @staticmethod
+    def data_leads(cfg: RunConfig) -> tuple: return tuple(cfg.data.leads_h)    # the leads its data sets read
+    def set_train(self, mode: bool = True):
+        for m in self.train_modules(): m.train(mode)
 
-    def train_items(self, train_ds):
-        "What the training loader iterates: the samples, or only their indices with the input cache."
-        return train_ds if self.inputs is None else IndexOnly(len(train_ds))
+    def train_loader(self, train_ds, sampler, device) -> DataLoader:
+        "The training loader: over the samples, or only over their indices when the stage holds its inputs."
+        tc = self.cfg.train
+        items = train_ds if self.inputs is None else IndexOnly(len(train_ds))
+        workers = tc.num_workers if self.inputs is None else 0     # indices: nothing to read in workers
+        # pinned, indices too: a copy from pageable memory would make the host wait for the GPU at every step
+        return DataLoader(items, batch_sampler=sampler, num_workers=workers, pin_memory=torch.device(device).type == 'cuda',
+                          persistent_workers=workers > 0, generator=torch.Generator().manual_seed(tc.seed))
 
     def fetch(self, batch) -> dict:
         "The loader's batch (on the device) -> what `losses` reads: with the cache, those samples' cached tensors."
@@ -74,9 +90,6 @@ class Stage:
         inputs = read_arrays(ds, self.cache_pick, trainer.device, tc.batch_size, tc.num_workers, progress=main and tc.progress)
         if main: print(f"{self.name}: {n} training samples' inputs cached on {trainer.device} ({gib:.2f} GiB)")
         return inputs
-    def before_save(self, trainer): pass
-    def set_train(self, mode: bool = True):
-        for m in self.train_modules(): m.train(mode)
 
 # %% ../nbs/03e_stages.ipynb #ba6a4340
 class WithIndex(Dataset):
@@ -90,10 +103,15 @@ def read_arrays(ds, pick, device, batch_size: int = 32, num_workers: int = 0, pr
     parts = {}
     loader = DataLoader(ds, batch_size=batch_size, shuffle=False, num_workers=num_workers,
                         generator=torch.Generator())          # not the global generator: reading must not shift training's draws
-    for b in _progress(loader, 'caching inputs', progress):
+    for b in progress_bar(loader, 'caching inputs', progress):
         for k, v in pick(b).items(): parts.setdefault(k, []).append(v.to(device, torch.float32))
     return {k: torch.cat(v) for k, v in parts.items()}
 
+
+def progress_bar(it, desc: str, enabled: bool):
+    "`it` with a tqdm bar that disappears when done (off when not `enabled`)."
+    from tqdm import tqdm
+    return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
 def ldm_inputs(batch: dict, lead_index: int = 0) -> dict:
     "What stage 2 reads of a sample: the condition (IR frames, ERA5) and its one target frame."
@@ -105,6 +123,82 @@ class IndexOnly(Dataset):
     def __len__(self): return self.n
     def __getitem__(self, i): return {'index': i}
 
+# %% ../nbs/03e_stages.ipynb #954d22e0
+@torch.no_grad()
+def validate_stage(stage: Stage, val_ds, accelerator, tc: TrainConfig) -> dict:
+    "Validation means of `stage` over `val_ds` (items with their index), over every process (one all-reduce)."
+    dev = accelerator.device
+    sampler = EpochBatchSampler(len(val_ds), tc.batch_size, shuffle=False, drop_last=False,
+                                rank=accelerator.process_index, world_size=accelerator.num_processes)
+    loader = DataLoader(val_ds, batch_sampler=sampler, num_workers=tc.num_workers,
+                        generator=torch.Generator().manual_seed(tc.seed))
+    g = torch.Generator(device=dev).manual_seed(tc.seed + 12345)
+    stage.set_train(False)
+    sums, n = {}, torch.zeros((), device=dev)
+    for i, b in enumerate(loader):
+        if tc.val_batches is not None and i >= tc.val_batches: break
+        b = {k: v.to(dev, non_blocking=True) if torch.is_tensor(v) else v for k, v in b.items()}
+        with accelerator.autocast():
+            out, bs = stage.eval_batch(b, g)
+        for k, v in out.items(): sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=dev).float() * bs
+        n += bs
+    stage.set_train(True)
+    keys = list(sums)
+    tot = accelerator.reduce(torch.stack([sums[k] for k in keys] + [n]), 'sum')
+    return dict(zip(keys, (tot[:-1] / tot[-1].clamp_min(1)).tolist()))
+
+# %% ../nbs/03e_stages.ipynb #671c8d87
+def broadcast_from_main(module):
+    "Give every process rank 0's parameters and buffers of `module` (a module outside DDP)."
+    import torch.distributed as dist
+    with torch.no_grad():
+        for t in list(module.parameters()) + list(module.buffers()): dist.broadcast(t.data, src=0)
+
+def average_across_processes(module, accelerator):
+    "Average the gradients and floating-point buffers (BatchNorm statistics) of `module` over all processes."
+    for p in module.parameters():
+        if p.grad is not None: p.grad = accelerator.reduce(p.grad, 'mean')
+    with torch.no_grad():
+        for b in module.buffers():
+            if b.is_floating_point(): b.copy_(accelerator.reduce(b, 'mean'))
+
+def averaged(emas: dict, name: str, model):
+    "A context in which `model` holds the EMA weights `emas[name]`, if there is such an EMA (else nothing changes)."
+    return emas[name].applied(model) if name in emas else contextlib.nullcontext()
+
+@torch.no_grad()
+def reconstruction_scores(x, recon, post, loss_cfg, perceptual=None) -> dict:
+    "Validation means of a VAE: pixel reconstruction loss (L1 + MSE, + LPIPS when on), MAE, PSNR, KL."
+    rec = recon_loss(x, recon, loss_cfg.l1_weight, loss_cfg.mse_weight).flatten(1).mean(1)
+    if loss_cfg.perceptual_weight > 0 and perceptual is not None and perceptual.enabled:
+        rec = rec + loss_cfg.perceptual_weight * perceptual(recon, x)
+    return {'loss': rec.mean(), 'mae': (x - recon).abs().mean(), 'psnr': psnr(x, recon).mean(), 'kl': post.kl().mean()}
+
+@torch.no_grad()
+def reconstruction_checks(x, recon, post, tc: TrainConfig, grid_path) -> dict:
+    "The VAE monitor's row: reconstruction MAE / PSNR and latent statistics (collapse); saves the image grid."
+    g = torch.Generator(device=x.device).manual_seed(tc.seed)
+    st = latent_stats(post, collapse_std=tc.collapse_std, generator=g)
+    save_image_grid([x, recon], grid_path)
+    mae, ps = torch.stack([(x - recon).abs().mean(), psnr(x, recon).mean()]).tolist()
+    return {'recon_mae': mae, 'recon_psnr': ps, 'latent_mean': st['mean'], 'latent_std': st['std'],
+            'mu_std': st['mu_std'], 'logvar_mean': st['logvar_mean'], 'collapsed': int(st['collapsed'])}
+
+# %% ../nbs/03e_stages.ipynb #bbb4629d
+def measure_scaling_factor(vae, train_ds, tc: TrainConfig, device, step: int = 0) -> float | None:
+    """`vae.compute_scaling_factor` on the first `tc.scaling_batches` training batches (seeded; batches holding a
+    non-finite value are left out), or None with a warning when it cannot be measured."""
+    loader = DataLoader(train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers,
+                        generator=torch.Generator().manual_seed(tc.seed))
+    g = torch.Generator(device=device).manual_seed(tc.seed)
+    finite = (b for b in loader if torch.isfinite(b[tc.image_key]).all())      # a NaN sample must not poison it
+    try:
+        return compute_scaling_factor(vae, finite, max_batches=tc.scaling_batches, key=tc.image_key, generator=g)
+    except ValueError as e:
+        warnings.warn(f"latent scaling factor not measured at step {step} ({e}); this checkpoint cannot start stage 2",
+                      stacklevel=3)
+        return None
+
 # %% ../nbs/03e_stages.ipynb #e7dd7f69
 _DECODER_PARTS = ('decoder.', 'post_quant_conv.')
 
@@ -114,11 +208,12 @@ class VAEStage(Stage):
 
     def build(self, trainer):
         cfg, dev = self.cfg, trainer.device
-        self.trainer, self.device = trainer, dev
-        self.vae = build_vae(cfg.vae).to(dev)              # keeps cfg.vae: the scaling factor written there is saved
+        self.device = dev
+        self.vae = build_vae(cfg.vae).to(dev)
+        self.scaling_factor = cfg.vae.scaling_factor       # measured before each checkpoint
         self.gan = VAEGANLoss(cfg.loss).to(dev)
         if cfg.train.channels_last: self.vae.to(memory_format=torch.channels_last)
-        self.vae_train, self.disc_train = self.vae, self.gan.discriminator
+        self.vae_train = self.vae                            # DDP-wrapped by prepare
         self.inputs = self.cache_inputs(trainer)
 
     def cache_pick(self, batch) -> dict:
@@ -131,14 +226,9 @@ class VAEStage(Stage):
 
     def prepare(self, accelerator):
         self.vae_train = accelerator.prepare(self.vae)     # DDP in multi-process runs; the GAN's modules sync below
-        self.accelerator = accelerator
-        if accelerator.num_processes > 1:                   # same discriminator / logvar on every rank to start with
-            import torch.distributed as dist
-            with torch.no_grad():
-                for t in list(self.gan.parameters()) + list(self.gan.buffers()): dist.broadcast(t.data, src=0)
+        if accelerator.num_processes > 1: broadcast_from_main(self.gan)   # same discriminator / logvar on every rank
 
     def train_modules(self) -> list: return [self.vae_train, self.gan]
-
     def checkpoint_modules(self) -> dict: return {'vae': self.vae, 'gan': self.gan}
 
     def make_emas(self, tc: TrainConfig) -> dict:
@@ -162,58 +252,32 @@ class VAEStage(Stage):
 
     def after_backward(self, accelerator):
         "Average the GAN's gradients and BatchNorm statistics across processes (its modules are not DDP-wrapped)."
-        if accelerator.num_processes > 1:
-            for p in self.gan.parameters():
-                if p.grad is not None: p.grad = accelerator.reduce(p.grad, 'mean')
-            with torch.no_grad():
-                for b in self.gan.buffers():
-                    if b.is_floating_point(): b.copy_(accelerator.reduce(b, 'mean'))
+        if accelerator.num_processes > 1: average_across_processes(self.gan, accelerator)
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor, use_ema: bool = True):
         "(posterior, reconstruction of the posterior mean), decoded with the EMA decoder if there is one."
         post = self.vae.encode(x)
-        ctx = self.emas['vae'].applied(self.vae) if use_ema and 'vae' in self.emas else contextlib.nullcontext()
-        with ctx: recon = self.vae.decode(post.mode())
+        with averaged(self.emas if use_ema else {}, 'vae', self.vae): recon = self.vae.decode(post.mode())
         return post, recon
 
-    @torch.no_grad()
     def eval_batch(self, batch, generator) -> tuple:
-        c = self.cfg.loss
         x = self.images(batch)
         post, recon = self.reconstruct(x)
-        rec = recon_loss(x, recon, c.l1_weight, c.mse_weight).flatten(1).mean(1)
-        per = self.gan.vae_loss.perceptual
-        if c.perceptual_weight > 0 and per is not None and per.enabled: rec = rec + c.perceptual_weight * per(recon, x)
-        out = {'loss': rec.mean(), 'mae': (x - recon).abs().mean(), 'psnr': psnr(x, recon).mean(),
-               'kl': post.kl().mean()}
-        return out, x.shape[0]
+        return reconstruction_scores(x, recon, post, self.cfg.loss, self.gan.vae_loss.perceptual), x.shape[0]
 
-    @torch.no_grad()
     def monitor(self, batch, step: int, out_dir) -> dict:
-        tc = self.cfg.train
         x = self.images(batch)
         post, recon = self.reconstruct(x, use_ema=False)
-        g = torch.Generator(device=x.device).manual_seed(tc.seed)
-        st = latent_stats(post, collapse_std=tc.collapse_std, generator=g)
-        save_image_grid([x, recon], Path(out_dir) / 'recon' / f'step_{step:07d}.png')
-        mae, ps = torch.stack([(x - recon).abs().mean(), psnr(x, recon).mean()]).tolist()
-        return {'recon_mae': mae, 'recon_psnr': ps, 'latent_mean': st['mean'], 'latent_std': st['std'],
-                'mu_std': st['mu_std'], 'logvar_mean': st['logvar_mean'], 'collapsed': int(st['collapsed'])}
+        return reconstruction_checks(x, recon, post, self.cfg.train, Path(out_dir) / 'recon' / f'step_{step:07d}.png')
 
     def before_save(self, trainer):
-        tc = self.cfg.train
-        loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers,
-                            generator=torch.Generator().manual_seed(tc.seed))
-        g = torch.Generator(device=self.device).manual_seed(tc.seed)
-        finite = (b for b in loader if torch.isfinite(b[tc.image_key]).all())      # a NaN sample must not poison it
-        try:
-            self.cfg.vae.scaling_factor = compute_scaling_factor(self.vae, finite, max_batches=tc.scaling_batches,
-                                                                 key=tc.image_key, generator=g)
-        except ValueError as e:
-            self.cfg.vae.scaling_factor = None
-            warnings.warn(f"latent scaling factor not measured at step {trainer.state['step']} ({e}); this checkpoint "
-                          f"cannot start stage 2", stacklevel=2)
+        "Measure the latent scaling factor on the training data; the checkpoint's config records it (`saved_config`)."
+        self.scaling_factor = measure_scaling_factor(self.vae, trainer.train_ds, self.cfg.train, self.device,
+                                                     step=trainer.state.step)
+
+    def saved_config(self) -> RunConfig:
+        return dataclasses.replace(self.cfg, vae=dataclasses.replace(self.cfg.vae, scaling_factor=self.scaling_factor))
 
 # %% ../nbs/03e_stages.ipynb #bc422116
 def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
@@ -225,22 +289,73 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
+# %% ../nbs/03e_stages.ipynb #63bc8e1b
+def vae_source(tc: TrainConfig) -> str:
+    "Stage 2's VAE: train.vae_ckpt, or the VAE run beside this one when train.out_dir holds '{stage}'."
+    if tc.vae_ckpt: return tc.vae_ckpt.format(stage='vae')
+    if '{stage}' in tc.out_dir: return tc.out_dir.format(stage='vae')
+    raise ValueError("train.vae_ckpt: the LDM stage needs the VAE checkpoint (or run folder) of stage 1")
+
+class TargetLatents:
+    "Stage 2's scaled clean latents z0 of the training targets: encoded by the frozen VAE, or from precomputed posteriors."
+    def __init__(self, vae, scaling_factor: float, lead_index: int, device):
+        self.vae, self.scaling_factor, self.lead_index, self.device = vae, float(scaling_factor), int(lead_index), device
+        self.precomputed = None                              # {'mean', 'std'} of every training sample (precompute_latents)
+
+    def image(self, batch) -> torch.Tensor:
+        "The target frame (B, 1, H, W) of the forecast lead."
+        if 'target_lead' in batch: return batch['target_lead']             # from the input cache
+        return batch['target'][:, self.lead_index:self.lead_index + 1]
+
+    def __call__(self, batch, sample: bool = True) -> torch.Tensor:
+        "Scaled clean latents of the batch's targets (posterior sample, or its mean)."
+        if self.precomputed is not None and 'index' in batch and sample:
+            idx = batch['index'].to(self.device)
+            mean, std = self.precomputed['mean'][idx], self.precomputed['std'][idx]
+            z = mean + std * torch.randn(mean.shape, device=mean.device, dtype=torch.float32)
+        else:
+            with torch.no_grad():
+                post = self.vae.encode(self.image(batch))
+                z = post.sample() if sample else post.mode()
+        return z.float() * self.scaling_factor
+
+# %% ../nbs/03e_stages.ipynb #bbe6010b
+def precompute_latents(stage, trainer) -> dict:
+    "Posterior mean and std of every training target of an LDM `stage` (cached in out_dir/latents/, keyed by VAE checkpoint)."
+    from safetensors.torch import load_file
+    tc, acc = stage.cfg.train, trainer.accelerator
+    key = hashlib.sha256(json.dumps([str(stage.vae_path.resolve()), verify_checkpoint(stage.vae_path)['files'],
+                                     tc.vae_use_ema, tc.lead_index, len(trainer.train_ds)]).encode()).hexdigest()[:16]
+    f = trainer.out_dir / 'latents' / f'train_{key}.safetensors'
+    if acc.is_main_process and not f.is_file():
+        if stage.inputs is not None:                     # the targets are in memory already
+            loader = [{'target_lead': t} for t in stage.inputs['target_lead'].split(tc.batch_size)]
+        else:
+            loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers,
+                                generator=torch.Generator())      # leaves the global generator to training
+        means, stds = [], []
+        with torch.no_grad():
+            for b in progress_bar(loader, 'encoding latents', acc.is_main_process and tc.progress):
+                post = stage.vae.encode(stage.targets.image(b).to(stage.device))
+                means.append(post.mean.float().cpu()); stds.append(post.std.float().cpu())
+        with atomic_path(f) as tmp: save_tensors({'mean': torch.cat(means), 'std': torch.cat(stds)}, tmp)
+    acc.wait_for_everyone()
+    return {k: v.to(stage.device) for k, v in load_file(str(f)).items()}
+
 # %% ../nbs/03e_stages.ipynb #c8dedd8b
 class LDMStage(Stage):
     "Stage 2: conditional latent diffusion on a frozen VAE; CFG dropout; EMA of the UNet."
     name = 'ldm'
 
+    def __init__(self, cfg: RunConfig):
+        "The run's config with the `vae` section of its VAE checkpoint (scaling factor included); UNet fields linked."
+        self.vae_path = resolve_checkpoint(vae_source(cfg.train))
+        super().__init__(dataclasses.replace(cfg, vae=vae_checkpoint_config(self.vae_path)))
+        self.scaling_factor = float(self.cfg.vae.scaling_factor)
+
     def build(self, trainer):
         cfg, tc, dev = self.cfg, self.cfg.train, trainer.device
-        self.trainer, self.device = trainer, dev
-        if tc.vae_ckpt: vae_src = tc.vae_ckpt.format(stage='vae')
-        elif '{stage}' in tc.out_dir: vae_src = tc.out_dir.format(stage='vae')      # the VAE run beside this one
-        else: raise ValueError("train.vae_ckpt: the LDM stage needs the VAE checkpoint (or run folder) of stage 1")
-        self.vae_path = resolve_checkpoint(vae_src)
-        self.vae, vcfg = load_vae(self.vae_path, tc.vae_use_ema, dev)
-        cfg.vae = vcfg
-        link_configs(cfg)                                   # UNet latent channels / grid from the loaded VAE
-        self.scaling_factor = float(vcfg.scaling_factor)
+        self.device, (self.vae, _) = dev, load_vae(self.vae_path, tc.vae_use_ema, dev)
         self.unet = CycloneUNet(cfg.unet).to(dev)
         if tc.channels_last: self.unet.to(memory_format=torch.channels_last)
         self.loss = LatentDiffusionLoss(cfg.loss).to(dev)
@@ -248,18 +363,16 @@ class LDMStage(Stage):
         for p in self.loss.parameters(): p.requires_grad_(False)     # LPIPS: a fixed metric
         self.unet_train = self.unet
         self.inputs = self.cache_inputs(trainer)
-        self.latents = self._precompute(trainer) if tc.precompute_latents else None
-
-    def param_groups(self) -> dict: return {'unet': list(self.unet.parameters())}
+        self.targets = TargetLatents(self.vae, self.scaling_factor, tc.lead_index, dev)
+        if tc.precompute_latents: self.targets.precomputed = precompute_latents(self, trainer)
 
     def prepare(self, accelerator):
-        self.unet_train = accelerator.prepare(self.unet)
-        tc = self.cfg.train
+        self.unet_train, tc = accelerator.prepare(self.unet), self.cfg.train
         if tc.compile:
             self.unet_train = torch.compile(self.unet_train, mode=compile_mode_for(tc.compile_mode, accelerator.num_processes))
 
+    def param_groups(self) -> dict: return {'unet': list(self.unet.parameters())}
     def train_modules(self) -> list: return [self.unet_train]
-
     def checkpoint_modules(self) -> dict: return {'unet': self.unet}
 
     def make_emas(self, tc: TrainConfig) -> dict:
@@ -269,52 +382,13 @@ class LDMStage(Stage):
         self.unet_train.train(mode)
         self.vae.eval(); self.loss.eval()
 
-    def target_image(self, batch) -> torch.Tensor:
-        if 'target_lead' in batch: return batch['target_lead']             # from the input cache
-        i = self.cfg.train.lead_index
-        return batch['target'][:, i:i + 1]
-
     def cache_pick(self, batch) -> dict: return ldm_inputs(batch, self.cfg.train.lead_index)
-
-    def _precompute(self, trainer) -> dict:
-        "Posterior mean and std of every training target (cached in out_dir/latents/, keyed by VAE checkpoint)."
-        from safetensors.torch import load_file
-        tc, acc = self.cfg.train, trainer.accelerator
-        key = hashlib.sha256(json.dumps([str(self.vae_path.resolve()), verify_checkpoint(self.vae_path)['files'],
-                                         tc.vae_use_ema, tc.lead_index, len(trainer.train_ds)]).encode()).hexdigest()[:16]
-        f = trainer.out_dir / 'latents' / f'train_{key}.safetensors'
-        if acc.is_main_process and not f.is_file():
-            if self.inputs is not None:                     # the targets are in memory already
-                loader = [{'target_lead': t} for t in self.inputs['target_lead'].split(tc.batch_size)]
-            else:
-                loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers,
-                                    generator=torch.Generator())      # leaves the global generator to training
-            means, stds = [], []
-            with torch.no_grad():
-                for b in _progress(loader, 'encoding latents', acc.is_main_process and tc.progress):
-                    post = self.vae.encode(self.target_image(b).to(self.device))
-                    means.append(post.mean.float().cpu()); stds.append(post.std.float().cpu())
-            f.parent.mkdir(parents=True, exist_ok=True)
-            save_tensors({'mean': torch.cat(means), 'std': torch.cat(stds)}, f.with_suffix('.tmp'))
-            os.replace(f.with_suffix('.tmp'), f)
-        acc.wait_for_everyone()
-        return {k: v.to(self.device) for k, v in load_file(str(f)).items()}
-
-    def z0(self, batch, sample: bool = True) -> torch.Tensor:
-        "Scaled clean latents of the batch's targets (posterior sample, or its mean)."
-        if self.latents is not None and 'index' in batch and sample:
-            idx = batch['index'].to(self.device)
-            mean, std = self.latents['mean'][idx], self.latents['std'][idx]
-            z = mean + std * torch.randn(mean.shape, device=mean.device, dtype=torch.float32)
-        else:
-            with torch.no_grad():
-                post = self.vae.encode(self.target_image(batch))
-                z = post.sample() if sample else post.mode()
-        return z.float() * self.scaling_factor
+    @staticmethod                                       # one lead is forecast: reading later ones would only slow it
+    def data_leads(cfg: RunConfig) -> tuple: return tuple(cfg.data.leads_h[:cfg.train.lead_index + 1])
 
     def losses(self, batch, step: int, epoch: float):
-        x = self.target_image(batch)
-        z0 = self.z0(batch)
+        x = self.targets.image(batch)
+        z0 = self.targets(batch)
         z_t, t, noise = self.loss.diffusion.noised(z0)
         drop = torch.rand(z0.shape[0], device=z0.device) < self.cfg.train.cfg_dropout
         pred = self.unet_train(z_t, t, batch['gridsat'], batch['era5'], drop_cond=drop)
@@ -325,13 +399,12 @@ class LDMStage(Stage):
 
     @torch.no_grad()
     def eval_batch(self, batch, generator) -> tuple:
-        x = self.target_image(batch)
-        z0 = self.z0(batch, sample=False)
+        x = self.targets.image(batch)
+        z0 = self.targets(batch, sample=False)
         t, noise = keyed_draws(batch['index'], self.schedule, z0.shape[1:], generator.initial_seed(), z0.device)
         z_t = self.schedule.q_sample(z0, t, noise)
-        ctx = self.emas['unet'].applied(self.unet) if 'unet' in self.emas else contextlib.nullcontext()
         null = torch.ones(z0.shape[0], dtype=torch.bool, device=z0.device)
-        with ctx:
+        with averaged(self.emas, 'unet', self.unet):
             pred = self.unet(z_t, t, batch['gridsat'], batch['era5'])
             pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null)
         loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=self.vae.decode, z_t=z_t,
@@ -341,25 +414,21 @@ class LDMStage(Stage):
 
     @torch.no_grad()
     def monitor(self, batch, step: int, out_dir) -> dict:
-        z0 = self.z0(batch, sample=False)
+        z0 = self.targets(batch, sample=False)
         st = latent_stats(z0, collapse_std=self.cfg.train.collapse_std)
         return {'scaled_latent_mean': st['mean'], 'scaled_latent_std': st['std'], 'collapsed': int(st['collapsed'])}
 
-    def before_save(self, trainer):
+    def checkpoint_files(self) -> dict:
         "Stage 2 checkpoints carry the frozen VAE they were trained on (vae.safetensors), so they stand alone."
-        trainer.extra_files['vae.safetensors'] = {f'vae.{k}': v for k, v in self.vae.state_dict().items()}
+        return {'vae.safetensors': {f'vae.{k}': v for k, v in self.vae.state_dict().items()}}
 
-
+# %% ../nbs/03e_stages.ipynb #8c8123cd
 STAGE_CLASSES = {'vae': VAEStage, 'ldm': LDMStage}
 
 def make_stage(cfg: RunConfig) -> Stage:
     if cfg.train.stage not in STAGE_CLASSES:
         raise ValueError(f"train.stage={cfg.train.stage!r}; expected one of {sorted(STAGE_CLASSES)}")
     return STAGE_CLASSES[cfg.train.stage](cfg)
-
-def _progress(it, desc, enabled):
-    from tqdm import tqdm
-    return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
 # %% ../nbs/03e_stages.ipynb #2a3d25ef
 def compile_mode_for(mode: str, processes: int) -> str:

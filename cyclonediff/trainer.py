@@ -4,38 +4,48 @@
 
 # %% ../nbs/04_trainer.ipynb #88397149
 from __future__ import annotations
-import math, shutil, time, warnings
+import math, warnings
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import torch
-from torch.utils.data import DataLoader, Subset, default_collate
+from torch.utils.data import Subset
 
 from .data import DataConfig
-from .datasets import MODEL_FIELDS, EpochBatchSampler, RandomCycloneDataset, check_compatible
+from .datasets import MODEL_FIELDS, EpochBatchSampler, RandomCycloneDataset, check_compatible, convert_position
 from .configs import STAGES, RunConfig, config_to_dict, load_config, save_config
 from .optim import make_optimizer, make_scheduler
-from .checkpoint import (copy_checkpoint, find_resume_checkpoint, get_rng_state, list_checkpoints,
-                                    load_checkpoint, load_trainable_state, prune_checkpoints, save_checkpoint,
-                                    set_rng_state, trainable_state)
-from .monitors import (LossWatch, MetricLogger, NonFiniteLossError, NonFiniteLossWarning,
-                                  ReplicaDivergenceWarning, describe_batch, weights_fingerprint)
-from .stages import Stage, WithIndex, make_stage
+from .checkpoint import (config_diff, copy_checkpoint, find_resume_checkpoint, gather_rng_states,
+                                    load_training, prepare_checkpoint_root, prune_checkpoints, restore_rng, save_training)
+from .monitors import LossWatch, MetricLogger, RunningMeans
+from .stages import STAGE_CLASSES, Stage, WithIndex, make_stage, validate_stage
+from .callbacks import (META_KEYS, Callback, Checkpoints, DeviceSkip, LogWriter, Monitor, ProgressBar,
+                                   ReplicaCheck, StepFunction, TimeLimit, make_step_skip, run_callbacks)
 
 # %% auto #0
-__all__ = ['make_datasets', 'Trainer', 'train', 'train_main', 'main', 'STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES',
-           'TrainConfig', 'RunConfig', 'link_configs', 'ConfigKeyError', 'config_from_dict', 'apply_overrides',
-           'config_to_dict', 'load_config', 'save_config', 'RandomCycloneDataset', 'EpochBatchSampler', 'read_arrays',
-           'ldm_inputs', 'make_optimizer', 'WarmupCosine', 'make_scheduler', 'EMA', 'CheckpointError', 'git_commit',
-           'save_checkpoint', 'verify_checkpoint', 'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint',
-           'resolve_checkpoint', 'prune_checkpoints', 'copy_checkpoint', 'get_rng_state', 'set_rng_state', 'CSVLog',
-           'MetricLogger', 'LossSpikeWarning', 'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch',
-           'psnr', 'save_image_grid', 'Stage', 'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage',
-           'make_stage', 'compile_mode_for', 'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning',
-           'weights_fingerprint']
+__all__ = ['make_datasets', 'run_datasets', 'TrainState', 'to_device', 'default_callbacks', 'StepPlan', 'plan_steps',
+           'make_optimizers', 'StepMixin', 'CheckpointMixin', 'Trainer', 'train', 'train_main', 'main', 'STAGES',
+           'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', 'RunConfig', 'link_configs', 'ConfigKeyError',
+           'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config',
+           'RandomCycloneDataset', 'EpochBatchSampler', 'read_arrays', 'ldm_inputs', 'make_optimizer', 'WarmupCosine',
+           'make_scheduler', 'EMA', 'CheckpointError', 'git_commit', 'save_checkpoint', 'verify_checkpoint',
+           'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints',
+           'copy_checkpoint', 'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning',
+           'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage',
+           'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'compile_mode_for',
+           'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint']
 
 # %% ../nbs/04_trainer.ipynb #a18fdea2
-def _limit(ds, n):
-    return ds if n is None or ds is None or len(ds) <= n else Subset(ds, range(n))
+def _split_maker(cfg):
+    "split name, augment -> the data set of that split, for the data set kind cfg.train.dataset names."
+    tc = cfg.train
+    if not tc.store:
+        raise ValueError(f"train.store: the path of the sample store is needed for train.dataset={tc.dataset!r}")
+    from cyclonediff import store
+    if tc.dataset == 'radiomap':
+        return lambda split, aug: store.RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
+    leads = STAGE_CLASSES[tc.stage].data_leads(cfg)     # stage 2 reads only the lead it forecasts
+    return lambda split, aug: store.CycloneDataset(tc.store, split, leads=leads, augment=aug)
 
 def make_datasets(cfg) -> tuple:
     "(train, val) datasets of a run config (`configs.RunConfig`) named by cfg.train.dataset; val may be None."
@@ -43,15 +53,7 @@ def make_datasets(cfg) -> tuple:
     if tc.dataset == 'random':
         return (RandomCycloneDataset(tc.random_samples, cfg.data, seed=tc.seed),
                 RandomCycloneDataset(max(tc.random_samples // 4, tc.batch_size), cfg.data, seed=tc.seed + 7919))
-    if not tc.store:
-        raise ValueError(f"train.store: the path of the sample store is needed for train.dataset={tc.dataset!r}")
-    from cyclonediff import store as _store
-    if tc.dataset == 'radiomap':
-        make = lambda split, aug: _store.RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
-    else:
-        # stage 2 forecasts one lead: reading the later leads' targets and ERA5 would only slow the loader down
-        leads = cfg.data.leads_h[:tc.lead_index + 1] if tc.stage == 'ldm' else cfg.data.leads_h
-        make = lambda split, aug: _store.CycloneDataset(tc.store, split, leads=leads, augment=aug)
+    make = _split_maker(cfg)
     train = make(tc.train_split, tc.augment)
     if isinstance(getattr(train, 'cfg', None), DataConfig):
         check_compatible(cfg.data, train.cfg, model='', store=tc.store, kind='config', fields=MODEL_FIELDS,
@@ -66,12 +68,36 @@ def make_datasets(cfg) -> tuple:
         val = None
     return train, val
 
-# %% ../nbs/04_trainer.ipynb #2a83f51f
-_META_KEYS = ('timestamps', 'storm_names', 'sid', 'name', 'index')
+def _limit(ds, n):
+    return ds if n is None or ds is None or len(ds) <= n else Subset(ds, range(n))
 
-def _to_device(batch: dict, device) -> dict:
+def run_datasets(cfg, train_ds=None, val_ds=None) -> tuple:
+    "The (train, val) sets a run iterates: given or made from `cfg`, cut to train.max_samples, items with their index."
+    tc = cfg.train
+    if train_ds is None: train_ds, val_ds = make_datasets(cfg)
+    train_ds, val_ds = _limit(train_ds, tc.max_samples), _limit(val_ds, tc.max_samples)
+    return WithIndex(train_ds), WithIndex(val_ds) if val_ds is not None and len(val_ds) else None
+
+# %% ../nbs/04_trainer.ipynb #09adf5a4
+@dataclass
+class TrainState:
+    "Where a run is; saved in every checkpoint (state.pt) and restored on resume."
+    step: int = 0                  # optimiser steps done
+    epoch: int = 0
+    batch: int = 0                 # micro-batches done in this epoch
+    bad_total: int = 0             # steps skipped for a non-finite loss or gradient
+    bad_streak: int = 0            # ... in a row
+    best_val: float = math.inf
+    last_ckpt: str = ''
+
+    def update(self, saved: dict):
+        "Take the known fields of a saved state (older checkpoints may hold more keys)."
+        for f in fields(self):
+            if f.name in saved: setattr(self, f.name, saved[f.name])
+
+def to_device(batch: dict, device) -> dict:
+    "The tensors of a batch on `device` (asynchronous copies from pinned memory)."
     return {k: v.to(device, non_blocking=True) if torch.is_tensor(v) else v for k, v in batch.items()}
-
 
 def _release_single_process_state():
     """Accelerate keeps one process-wide state: a second run in the same Python session (a notebook that trains on
@@ -82,288 +108,71 @@ def _release_single_process_state():
     if PartialState._shared_state and PartialState().num_processes == 1:
         AcceleratorState._reset_state(reset_partial_state=True)
 
+def default_callbacks(cfg: RunConfig, processes: int = 1) -> list:
+    "The callbacks every run has (the time limit and the replica check where they apply)."
+    tc = cfg.train
+    cbs = [ProgressBar(), Monitor(tc.recon_check_every), LogWriter(), Checkpoints()]
+    if tc.time_limit_min is not None: cbs.append(TimeLimit(tc.time_limit_min))
+    if processes > 1: cbs.append(ReplicaCheck())
+    return cbs
 
-class Trainer:
-    "One training loop for every stage (see above). `fit(resume)` returns the final checkpoint folder."
-    def __init__(self, cfg: RunConfig, *, train_ds=None, val_ds=None, stage: Stage | None = None, callbacks=()):
-        self.cfg, self._train_ds, self._val_ds = cfg, train_ds, val_ds
-        self.stage = stage or make_stage(cfg)
-        self.callbacks = list(callbacks)
-        self.extra_files, self.history = {}, []
+# %% ../nbs/04_trainer.ipynb #f747731e
+@dataclass
+class StepPlan:
+    "The data order and the step counts of a run."
+    sampler: EpochBatchSampler
+    n_micro: int                   # micro-batches an epoch (a whole number of accumulation groups)
+    steps_per_epoch: int
+    total_steps: int
+    global_micro: int              # samples in one micro-batch over all processes
 
-    # -- setup ---------------------------------------------------------------------------------------
-    def _setup_data(self):
-        tc, acc = self.cfg.train, self.accelerator
-        train_ds, val_ds = (self._train_ds, self._val_ds) if self._train_ds is not None else make_datasets(self.cfg)
-        train_ds, val_ds = _limit(train_ds, tc.max_samples), _limit(val_ds, tc.max_samples)
-        self.train_ds = WithIndex(train_ds)
-        self.val_ds = WithIndex(val_ds) if val_ds is not None and len(val_ds) else None
-        self.sampler = EpochBatchSampler(len(self.train_ds), tc.batch_size, seed=tc.seed, rank=acc.process_index,
-                                         world_size=acc.num_processes, multiple_of=tc.grad_accum)
-        self.n_micro = self.sampler.batches_per_epoch
-        if self.n_micro == 0:
-            raise ValueError(f"{len(self.train_ds)} training samples give no full optimiser step of batch_size="
-                             f"{tc.batch_size} x grad_accum={tc.grad_accum} x {acc.num_processes} process(es)")
-        self.steps_per_epoch = self.n_micro // tc.grad_accum
-        self.total_steps = tc.max_steps or tc.epochs * self.steps_per_epoch
-        self.global_micro = tc.batch_size * acc.num_processes        # samples in one micro-batch over all processes
-        if self.main:
-            print(f"{tc.stage}: {len(self.train_ds)} training samples; {acc.num_processes} process(es) x batch "
-                  f"{tc.batch_size} x grad_accum {tc.grad_accum} = {self.global_micro * tc.grad_accum} samples a step, "
-                  f"{self.steps_per_epoch} steps an epoch, {self.total_steps} steps")
+def plan_steps(n_samples: int, tc, rank: int = 0, processes: int = 1) -> StepPlan:
+    "The sampler and step counts for `n_samples` training samples under TrainConfig `tc`."
+    sampler = EpochBatchSampler(n_samples, tc.batch_size, seed=tc.seed, rank=rank, world_size=processes,
+                                multiple_of=tc.grad_accum)
+    n_micro = sampler.batches_per_epoch
+    if n_micro == 0:
+        raise ValueError(f"{n_samples} training samples give no full optimiser step of batch_size="
+                         f"{tc.batch_size} x grad_accum={tc.grad_accum} x {processes} process(es)")
+    per_epoch = n_micro // tc.grad_accum
+    return StepPlan(sampler, n_micro, per_epoch, tc.max_steps or tc.epochs * per_epoch, tc.batch_size * processes)
 
-    def _make_loader(self):
-        "The training loader over what the stage reads (the samples, or only their indices when it holds them)."
-        tc, items = self.cfg.train, self.stage.train_items(self.train_ds)
-        samples = items is self.train_ds                     # else indices: nothing to read in workers
-        workers = tc.num_workers if samples else 0
-        # pinned, indices too: a copy from pageable memory would make the host wait for the GPU at every step
-        self.loader = DataLoader(items, batch_sampler=self.sampler, num_workers=workers,
-                                 pin_memory=self.device.type == 'cuda', persistent_workers=workers > 0,
-                                 generator=torch.Generator().manual_seed(tc.seed))
+def make_optimizers(param_groups: dict, tc, plan: StepPlan, fused: bool) -> tuple:
+    "({name: AdamW}, {name: schedule}) for the stage's parameter groups (trainable parameters only)."
+    opts = {k: make_optimizer([p for p in ps if p.requires_grad], tc, fused=fused) for k, ps in param_groups.items()}
+    return opts, {k: make_scheduler(o, tc, plan.total_steps, plan.steps_per_epoch) for k, o in opts.items()}
 
-    def _setup_models(self):
-        tc, acc, stage = self.cfg.train, self.accelerator, self.stage
-        stage.build(self)
-        groups = stage.param_groups()
-        self.params = {k: [p for p in ps if p.requires_grad] for k, ps in groups.items()}
-        opts = {k: make_optimizer(ps, tc, self.device) for k, ps in self.params.items()}
-        self.schedulers = {k: make_scheduler(o, tc, self.total_steps, self.steps_per_epoch) for k, o in opts.items()}
-        stage.prepare(acc)
-        self.optimizers = {k: acc.prepare(o) for k, o in opts.items()}
-        mode = tc.nonfinite_check if tc.nonfinite_check != 'auto' else 'device' if self.device.type == 'cuda' else 'host'
-        self.skip_on_device = mode == 'device'            # make_optimizer made them fused: they take found_inf
-        stage.emas = stage.make_emas(tc)
-        self._make_loader()
+# %% ../nbs/04_trainer.ipynb #a7a54f95
+class StepMixin:
+    "The optimiser step of a `Trainer`: forward and backward, clipping, step or skip, logs."
+    def forward_backward(self, batch) -> torch.Tensor:
+        "The stage's losses of one micro-batch, each back-propagated; returns whether all were finite (on the device)."
+        acc, stage, st = self.accelerator, self.stage, self.state
+        stage.set_train(True)
+        ok = torch.ones((), dtype=torch.bool, device=self.device)
+        with acc.accumulate(*stage.train_modules()):
+            losses = stage.losses(batch, st.step, st.epoch + st.batch / self.n_micro)
+            first = True
+            while True:
+                with acc.autocast():
+                    item = next(losses, None)
+                if item is None: break
+                _, loss, logs = item
+                acc.backward(loss)
+                ok &= torch.isfinite(loss.detach()).all()
+                self.means.add(logs)
+                if first: self.watch.add(loss); first = False
+        return ok
 
-    def _load(self, ck: Path):
-        ld = load_checkpoint(ck, map_location='cpu')
-        stage, st = self.stage, ld['state']
-        for prefix, module in stage.checkpoint_modules().items():
-            sd = {k[len(prefix) + 1:]: v for k, v in ld['weights'].items() if k.startswith(prefix + '.')}
-            load_trainable_state(module, sd, where=str(ck / 'model.safetensors'))
-        for name, ema in stage.emas.items():
-            ema.load_state_dict({k[len(name) + 1:]: v for k, v in ld['ema'].items() if k.startswith(name + '.')},
-                                st['ema_updates'][name])
-        for k, o in self.optimizers.items(): o.load_state_dict(ld['optimizer'][k])
-        for k, s in self.schedulers.items(): s.load_state_dict(ld['scheduler'][k])
-        saved = dict(st['trainer'])
-        layout = saved.pop('global_micro_batch', self.global_micro), saved.pop('processes', 1)
-        self.state.update(saved)
-        self._convert_position(*layout)
-        self.watch.load_state_dict(st['watch'])
-        if ld['config'] is not None:
-            diff = _config_diff(config_to_dict(ld['config']), config_to_dict(self.cfg))
-            if diff: warnings.warn(f"resuming {ck} with a different config: {', '.join(diff)}", stacklevel=3)
-        return ld['rng']
+    def optimizer_step(self, group: list) -> bool:
+        "Clip, then step or skip (`self.skip`); returns whether a step was counted."
+        clip = self.cfg.train.clip if self.cfg.train.clip > 0 else math.inf
+        self.stage.after_backward(self.accelerator)
+        norms = {k: self.grad_norm(self.accelerator.clip_grad_norm_(ps, clip)) for k, ps in self.params.items()}
+        finite = torch.stack([ok for _, ok in group] + [torch.isfinite(n).all() for n in norms.values()]).all()
+        return self.skip.step(self, finite, norms, group)
 
-    def _convert_position(self, saved_micro: int, saved_processes: int):
-        "Resume mid-epoch with another global micro-batch (processes x batch_size): continue after the samples seen."
-        st, g = self.state, self.cfg.train.grad_accum
-        if saved_micro == self.global_micro or st['batch'] == 0: return
-        seen = st['batch'] * saved_micro
-        st['batch'] = min(seen // (self.global_micro * g) * g, self.n_micro)
-        if self.main:
-            warnings.warn(f"resuming a checkpoint of {saved_processes} process(es) with {saved_micro} samples a micro-batch "
-                          f"on {self.accelerator.num_processes} with {self.global_micro}: epoch {st['epoch']} continues at "
-                          f"batch {st['batch']} ({seen - st['batch'] * self.global_micro} samples of it are seen again)",
-                          stacklevel=3)
-
-    def _restore_rng(self, rng: dict):
-        "Each process's own random state; with another number of processes, fresh per-rank streams (seed + step + rank)."
-        from accelerate.utils import set_seed
-        acc, states = self.accelerator, rng.get('ranks', [rng])         # older checkpoints hold one state
-        if len(states) == acc.num_processes: return set_rng_state(states[acc.process_index])
-        set_seed(self.cfg.train.seed + self.state['step'], device_specific=True)
-        if self.main:
-            warnings.warn(f"the checkpoint holds the random states of {len(states)} process(es), this run has "
-                          f"{acc.num_processes}: noise and dropout continue from fresh seeds (seed + step + rank); "
-                          f"the data order continues exactly", stacklevel=3)
-
-    def _rng_states(self) -> dict:
-        "Every process's random state, list index = rank (one gather: all processes must call it)."
-        acc = self.accelerator
-        if acc.num_processes == 1: return {'ranks': [get_rng_state()]}
-        from accelerate.utils import gather_object
-        return {'ranks': gather_object([get_rng_state(all_devices=False)])}
-
-    def _check_replicas(self) -> float:
-        "Gather a fingerprint of every process's weights and EMAs; log them and warn if the replicas differ."
-        stage, acc = self.stage, self.accelerator
-        ts = [v for m in stage.checkpoint_modules().values() for v in trainable_state(m).values()]
-        ts += [v for e in stage.emas.values() for v in e.state_dict().values() if torch.is_tensor(v)]
-        fp = acc.gather(weights_fingerprint(ts).to(self.device)[None]).cpu()     # (processes, 2)
-        diff = float((fp - fp[0]).abs().max())
-        row = {f'rank{r}_{k}': float(fp[r, i]) for r in range(len(fp)) for i, k in enumerate(('sum', 'sumsq'))}
-        self.logger.log('replicas', self.state['step'], {**row, 'max_abs_diff': diff})
-        if diff > 0 and self.main:
-            warnings.warn(f"the {len(fp)} processes hold different weights at step {self.state['step']} "
-                          f"(fingerprints differ by {diff:.3g}): see logs/replicas.csv", ReplicaDivergenceWarning, stacklevel=3)
-        return diff
-
-    # -- the loop ------------------------------------------------------------------------------------
-    def fit(self, resume: bool = False) -> Path:
-        from accelerate import Accelerator
-        from accelerate.utils import set_seed
-        from tqdm import tqdm
-        cfg, tc, stage = self.cfg, self.cfg.train, self.stage
-        _release_single_process_state()
-        acc = self.accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum,
-                                             cpu=tc.cpu)
-        self.device, self.main, self.t_fit = acc.device, acc.is_main_process, time.perf_counter()
-        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = tc.cudnn_benchmark   # a process-wide flag
-        self.out_dir = Path(tc.out_dir.format(stage=tc.stage))
-        self.ckpt_root = self.out_dir / 'checkpoints'
-        if not resume and list_checkpoints(self.ckpt_root):
-            raise FileExistsError(f"{self.ckpt_root} already holds checkpoints of an earlier run: resume it "
-                                  f"(resume=True / --resume), or choose another train.out_dir")
-        if self.main and self.ckpt_root.is_dir():                     # folders of a checkpoint write that was killed
-            for junk in self.ckpt_root.glob('.tmp-*'): shutil.rmtree(junk, ignore_errors=True)
-        set_seed(tc.seed, device_specific=True)
-        self._setup_data()
-        self._setup_models()
-        self.state = st = dict(step=0, epoch=0, batch=0, bad_total=0, bad_streak=0, best_val=math.inf, last_ckpt='')
-        self.pending = []                                # 'device' mode: steps not yet checked on the host
-        self.watch = LossWatch(tc.spike_factor, device=self.device)
-        rng, ck = None, find_resume_checkpoint(self.ckpt_root) if resume else None
-        if ck is not None: rng = self._load(ck)
-        elif resume and self.main: print(f"no checkpoint in {self.ckpt_root}: starting from scratch")
-        self.last_saved = st['step'] if ck is not None else -1
-        self.logger = MetricLogger(self.out_dir, self.main, tc.tensorboard, resume_step=st['step'] if ck is not None else -1)
-        if self.main: save_config(cfg, self.out_dir / 'config.yaml')
-        self.pbar = tqdm(total=self.total_steps, initial=st['step'], disable=not (self.main and tc.progress),
-                         desc=f'{stage.name}', dynamic_ncols=True, mininterval=1.0)
-        self._reset_sums()
-        try:
-            if tc.eval_at_start and ck is None: self._validate()
-            if rng is not None: self._restore_rng(rng)               # last thing before the loop (see above)
-            while st['step'] < self.total_steps and (tc.max_steps is not None or st['epoch'] < tc.epochs):
-                self._run_epoch()
-                if st['batch'] < self.n_micro: break                 # stopped inside the epoch (step budget)
-                self._end_epoch()
-            if st['step'] != self.last_saved:
-                self._save(self._validate())
-        finally:
-            self.pbar.close(); self.logger.close()
-        return self.ckpt_root / f"step_{st['step']:07d}"
-
-    def _run_epoch(self):
-        tc, st, stage, acc = self.cfg.train, self.state, self.stage, self.accelerator
-        self.sampler.set_position(st['epoch'], st['batch'])
-        self.loader.generator.manual_seed(tc.seed * 100_003 + st['epoch'])     # worker seeds: a function of the epoch
-        group = []
-        for cpu_batch in self.loader:
-            batch = stage.fetch(_to_device(cpu_batch, self.device))
-            stage.set_train(True)
-            if not group: self._snapshot_buffers()
-            with acc.accumulate(*stage.train_modules()):
-                ok = torch.ones((), dtype=torch.bool, device=self.device)
-                losses = stage.losses(batch, st['step'], st['epoch'] + st['batch'] / self.n_micro)
-                first = True
-                while True:
-                    with acc.autocast():
-                        item = next(losses, None)
-                    if item is None: break
-                    _, loss, logs = item
-                    acc.backward(loss)
-                    ok &= torch.isfinite(loss.detach()).all()
-                    self._add_logs(logs)
-                    if first: self.watch.add(loss); first = False
-                group.append(({k: cpu_batch[k] for k in _META_KEYS if k in cpu_batch}, ok))
-                st['batch'] += 1
-                self.samples += len(cpu_batch['index'])
-                if acc.sync_gradients:
-                    if hasattr(stage, 'after_backward'): stage.after_backward(acc)
-                    norms = {k: self._norm(acc.clip_grad_norm_(ps, tc.clip if tc.clip > 0 else math.inf))
-                             for k, ps in self.params.items()}
-                    finite = torch.stack([m for _, m in group] + [torch.isfinite(n).all() for n in norms.values()]).all()
-                    if self.skip_on_device: self._device_step(finite, norms, group)
-                    else: self._host_step(bool(finite), norms, group)          # the host sync of 'host' mode
-                    group = []
-            if self.main and (st['epoch'] * self.n_micro + st['batch']) % tc.recon_check_every == 0:
-                self._monitor(batch)
-            if st['step'] >= self.total_steps: break
-
-    def _end_epoch(self):
-        st = self.state
-        es = self.watch.epoch_stats()
-        self.logger.log('epoch', st['step'], {'epoch': st['epoch'], **es})
-        if self.main and self.cfg.train.progress:
-            self.pbar.write(f"epoch {st['epoch']}: loss mean {es['loss_mean']:.4g}, min {es['loss_min']:.4g}, "
-                            f"max {es['loss_max']:.4g} over {es['batches']} batches")
-        st['epoch'] += 1; st['batch'] = 0
-        self.watch.reset_epoch()
-
-    # -- per-step bookkeeping ------------------------------------------------------------------------
-    def _reset_sums(self):
-        self.sums, self.counts, self.samples, self.t_log = {}, {}, 0, time.perf_counter()
-
-    def _norm(self, n) -> torch.Tensor:
-        "A gradient norm as a float32 tensor on the device (clip_grad_norm_ returns a CPU zero when there are no grads)."
-        n = torch.as_tensor(n)
-        if n.device != self.device: return torch.full((), float(n), device=self.device)   # a CPU value: no device sync
-        return n.float()
-
-    def _add_logs(self, logs: dict):
-        "Add a batch's logs to running sums, each on the device it lives on (a CPU number never waits for the GPU)."
-        for k, v in logs.items():
-            v = torch.as_tensor(v).detach().float().mean()
-            ok = torch.isfinite(v)
-            self.sums[k] = self.sums.get(k, 0) + torch.where(ok, v, 0.0)
-            self.counts[k] = self.counts.get(k, 0) + ok.float()
-
-    def _out_of_time(self) -> bool:
-        "Has train.time_limit_min passed? The same answer on every process (one all-reduce, at log steps only)."
-        tc = self.cfg.train
-        late = float(time.perf_counter() - self.t_fit > 60 * tc.time_limit_min)
-        return bool(self.accelerator.reduce(torch.tensor([late], device=self.device), 'sum') > 0)
-
-    def _after_step(self):
-        tc, st = self.cfg.train, self.state
-        step = st['step']
-        self.pbar.update(1)
-        if tc.time_limit_min is not None and step % tc.log_every == 0 and step < self.total_steps and self._out_of_time():
-            if self.main: print(f"{tc.stage}: time limit of {tc.time_limit_min} min reached at step {step} "
-                                f"(of {self.total_steps}): checkpoint and stop; --resume continues")
-            self.total_steps = step
-        if step % tc.log_every == 0 or step == self.total_steps: self._log()
-        if step % tc.ckpt_every == 0 or step == self.total_steps:
-            self._save(self._validate())
-        for cb in self.callbacks: cb(self, step)
-
-    def _monitor(self, batch):
-        "The stage's periodic checks (every recon_check_every batches) on the current batch, logged to monitor.csv."
-        with warnings.catch_warnings():
-            warnings.simplefilter('always')              # a collapse warning every time it happens, not once
-            mon = self.stage.monitor(batch, self.state['step'], self.out_dir)
-        if mon: self.logger.log('monitor', self.state['step'], mon)
-
-    def _log(self):
-        self._report_pending()
-        st, keys = self.state, list(self.sums)
-        if not keys: return
-        means = [self.sums[k] / self.counts[k].clamp_min(1) for k in keys]
-        by_dev = {}
-        for i, m in enumerate(means): by_dev.setdefault(m.device, []).append(i)
-        vals = [0.0] * len(keys)
-        for dev, idx in by_dev.items():                                  # the log-time sync: one per device
-            for i, v in zip(idx, torch.stack([means[i] for i in idx]).tolist()): vals[i] = v
-        dt_s = max(time.perf_counter() - self.t_log, 1e-9)
-        first = next(iter(self.schedulers))
-        row = {'epoch': st['epoch'] + st['batch'] / self.n_micro, 'lr': self.schedulers[first].get_last_lr()[0]}
-        row.update({k.split('/', 1)[-1]: v for k, v in zip(keys, vals)})
-        row.update(samples_per_s=self.samples * self.accelerator.num_processes / dt_s, bad_steps=st['bad_total'])
-        self.logger.log('train', st['step'], row)
-        if 'loss' in row: self.watch.check(row['loss'], st['step'])
-        self.pbar.set_postfix(loss=f"{row.get('loss', math.nan):.4g}", lr=f"{row['lr']:.2e}")
-        self._reset_sums()
-
-    def _snapshot_buffers(self):
-        "Copies of the trained modules' buffers (BatchNorm statistics): a skipped step must not keep what its NaN batch wrote."
-        self._buffers = [(b, b.detach().clone()) for m in self.stage.train_modules() for b in m.buffers()]
-
-    # -- the optimiser step: skipped when a loss or gradient is not finite ------------------------------
-    def _apply_step(self, norms: dict, keep: torch.Tensor | None = None):
+    def apply_step(self, norms: dict, keep: torch.Tensor | None = None):
         "Optimisers, schedules, EMAs (masked by `keep` on the device), and the gradient norms' logs."
         for o in self.optimizers.values(): o.step()
         for s in self.schedulers.values(): s.step()
@@ -372,146 +181,183 @@ class Trainer:
         first = next(iter(norms))
         for k, n in norms.items():
             if keep is not None: n = torch.where(keep, n, torch.full_like(n, math.nan))   # not logged when skipped
-            self._add_logs({f'train/grad_norm{"" if k == first else "_" + k}': n})
+            self.means.add({f'train/grad_norm{"" if k == first else "_" + k}': n})
         for o in self.optimizers.values(): o.zero_grad(set_to_none=True)
 
-    def _host_step(self, good: bool, norms: dict, group: list):
-        "'host' mode: the step happens only if `good`; a skipped step is not counted and is reported at once."
-        st = self.state
-        if good:
-            self._apply_step(norms)
-            st['step'] += 1; st['bad_streak'] = 0
-            self._after_step()
-            return
-        for o in self.optimizers.values(): o.zero_grad(set_to_none=True)
-        self._restore_buffers()
-        self._report_bad(group, st['step'] + 1, st['epoch'], st['batch'])
+    def grad_norm(self, n) -> torch.Tensor:
+        "A gradient norm as a float32 tensor on the device (clip_grad_norm_ returns a CPU zero when there are no grads)."
+        n = torch.as_tensor(n)
+        if n.device != self.device: return torch.full((), float(n), device=self.device)   # a CPU value: no device sync
+        return n.float()
 
-    def _device_step(self, finite: torch.Tensor, norms: dict, group: list):
-        """'device' mode, no host sync: the fused optimisers skip through `found_inf`, the EMAs and buffers keep
-        their values where `finite` is False; the step counts (its schedule step too) and is reported at the next log."""
-        found = (~finite).float()
-        for o in self.optimizers.values(): getattr(o, 'optimizer', o).found_inf = found    # under accelerate's wrapper
-        self._apply_step(norms, keep=finite)
-        self._restore_buffers(unless=finite)
-        st = self.state
-        self.pending.append((st['step'] + 1, st['epoch'], st['batch'], group, finite))
-        st['step'] += 1
-        self._after_step()
-
-    def _report_pending(self):
-        "'device' mode: read the flags of the steps since the last report (one transfer) and report the skipped ones."
-        if not self.pending: return
-        pending, self.pending = self.pending, []
-        for (step, epoch, batch, group, _), good in zip(pending, torch.stack([p[-1] for p in pending]).tolist()):
-            if good: self.state['bad_streak'] = 0
-            else: self._report_bad(group, step, epoch, batch)
-
-    def _restore_buffers(self, unless: torch.Tensor | None = None):
-        "Put the buffers back from the step's snapshot (where `unless`, a 0-d bool tensor, is False)."
-        with torch.no_grad():
-            for b, saved in self._buffers: b.copy_(saved if unless is None else torch.where(unless, b, saved))
-
-    def _with_names(self, meta: dict) -> dict:
-        "The input cache's batches carry only indices: look the samples' names up in the training set (bad steps only)."
-        if set(meta) != {'index'}: return meta
-        items = [self.train_ds[int(i)] for i in meta['index']]
-        return default_collate([{k: it[k] for k in _META_KEYS if k in it} for it in items])
-
-    def _report_bad(self, group: list, step: int, epoch: int, batch: int):
-        "Count a skipped step, log and warn with its samples; stop the run after max_bad_steps in a row."
-        tc, st = self.cfg.train, self.state
-        st['bad_total'] += 1; st['bad_streak'] += 1
-        bad = [meta for meta, m in group if not bool(m)] or [meta for meta, _ in group]
-        names = '; '.join(s for meta in bad for s in describe_batch(self._with_names(meta)))
-        where = f"step {step} (epoch {epoch}, batch {batch})"
-        self.logger.log('bad_batches', step, {'epoch': epoch, 'batch': batch, 'streak': st['bad_streak'], 'samples': names})
-        warnings.warn(f"non-finite loss or gradient at {where}: step skipped ({st['bad_streak']} in a row, "
-                      f"{st['bad_total']} in all); samples: {names}", NonFiniteLossWarning, stacklevel=2)
-        if st['bad_streak'] >= tc.max_bad_steps:
-            last = st['last_ckpt'] or 'none (no checkpoint had been written)'
-            raise NonFiniteLossError(
-                f"stopped: {st['bad_streak']} optimiser steps in a row had a non-finite loss or gradient "
-                f"(train.max_bad_steps={tc.max_bad_steps}), at {where}. Nothing was written after the last good "
-                f"checkpoint: {last}. Last samples: {names}. Lower train.lr, check these samples, or use mixed_precision='no'.")
-
-    # -- validation and checkpoints ------------------------------------------------------------------
-    @torch.no_grad()
-    def _validate(self) -> float | None:
+# %% ../nbs/04_trainer.ipynb #0cc4ed2d
+class CheckpointMixin:
+    "Validation, checkpoints and resume of a `Trainer`."
+    def validate(self) -> float | None:
         if self.val_ds is None: return None
-        tc, acc, stage = self.cfg.train, self.accelerator, self.stage
-        sampler = EpochBatchSampler(len(self.val_ds), tc.batch_size, shuffle=False, drop_last=False,
-                                    rank=acc.process_index, world_size=acc.num_processes)
-        loader = DataLoader(self.val_ds, batch_sampler=sampler, num_workers=tc.num_workers,
-                            generator=torch.Generator().manual_seed(tc.seed))
-        g = torch.Generator(device=self.device).manual_seed(tc.seed + 12345)
-        stage.set_train(False)
-        sums, n = {}, torch.zeros((), device=self.device)
-        for i, b in enumerate(loader):
-            if tc.val_batches is not None and i >= tc.val_batches: break
-            with acc.autocast():
-                out, bs = stage.eval_batch(_to_device(b, self.device), g)
-            for k, v in out.items(): sums[k] = sums.get(k, 0) + torch.as_tensor(v, device=self.device).float() * bs
-            n += bs
-        stage.set_train(True)
-        keys = list(sums)
-        tot = acc.reduce(torch.stack([sums[k] for k in keys] + [n]), 'sum')
-        vals = dict(zip(keys, (tot[:-1] / tot[-1].clamp_min(1)).tolist()))
-        self.logger.log('val', self.state['step'], vals)
-        self.history.append((self.state['step'], vals))
+        vals = validate_stage(self.stage, self.val_ds, self.accelerator, self.cfg.train)
+        self.logger.log('val', self.state.step, vals)
+        self.history.append((self.state.step, vals))
         return vals.get('loss')
 
-    def _save(self, val_loss: float | None) -> Path:
-        self._report_pending()                           # a run that must stop does so before it writes
+    def save(self, val_loss: float | None) -> Path:
+        self.skip.flush(self)                            # a run that must stop does so before it writes
         tc, st, stage, acc = self.cfg.train, self.state, self.stage, self.accelerator
-        step = st['step']
-        is_best = val_loss is not None and math.isfinite(val_loss) and val_loss < st['best_val']
-        if is_best: st['best_val'] = val_loss
-        path = self.ckpt_root / f'step_{step:07d}'
-        rng = self._rng_states()                                         # collective calls first: every process
-        if acc.num_processes > 1: self._check_replicas()
+        is_best = val_loss is not None and math.isfinite(val_loss) and val_loss < st.best_val
+        if is_best: st.best_val = val_loss
+        path = self.ckpt_root / f'step_{st.step:07d}'
+        rng = gather_rng_states(acc)                     # collective calls first: every process
+        self.callback('before_save')
         if self.main:
-            self.extra_files = {}
             stage.before_save(self)
-            weights = {f'{p}.{k}': v for p, m in stage.checkpoint_modules().items() for k, v in trainable_state(m).items()}
-            ema = {f'{n}.{k}': v for n, e in stage.emas.items() for k, v in e.state_dict().items()}
-            state = {'trainer': {**st, 'last_ckpt': str(path), 'sampler_seed': tc.seed,
-                                 'global_micro_batch': self.global_micro, 'processes': acc.num_processes},
-                     'ema_updates': {n: e.num_updates for n, e in stage.emas.items()}, 'watch': self.watch.state_dict()}
-            save_checkpoint(self.ckpt_root, step, weights=weights, ema=ema,
-                            optimizer={k: o.state_dict() for k, o in self.optimizers.items()},
-                            scheduler={k: s.state_dict() for k, s in self.schedulers.items()},
-                            rng=rng, state=state, cfg=self.cfg, extra_tensors=self.extra_files,
-                            extra={'stage': stage.name, 'val_loss': val_loss, 'epoch': st['epoch'], 'batch': st['batch']})
+            trainer = {**asdict(st), 'last_ckpt': str(path), 'sampler_seed': tc.seed,
+                       'global_micro_batch': self.global_micro, 'processes': acc.num_processes}
+            save_training(self.ckpt_root, st.step, stage, self.optimizers, self.schedulers, rng=rng, cfg=stage.saved_config(),
+                          state={'trainer': trainer, 'ema_updates': {n: e.num_updates for n, e in stage.emas.items()},
+                                 'watch': self.watch.state_dict()},
+                          extra={'stage': stage.name, 'val_loss': val_loss, 'epoch': st.epoch, 'batch': st.batch})
             if is_best: copy_checkpoint(path, self.ckpt_root, 'best')
             prune_checkpoints(self.ckpt_root, tc.keep_last, protect=[path])
-        st['last_ckpt'], self.last_saved = str(path), step
+        st.last_ckpt, self.last_saved = str(path), st.step
         acc.wait_for_everyone()
         return path
 
+    def load(self, ck: Path) -> dict:
+        "Restore the run from checkpoint `ck`; returns its random states (restored last, right before the loop)."
+        ld = load_training(ck, self.stage, self.optimizers, self.schedulers)
+        saved = dict(ld['state']['trainer'])
+        micro, processes = saved.pop('global_micro_batch', self.global_micro), saved.pop('processes', 1)
+        self.state.update(saved)
+        self.watch.load_state_dict(ld['state']['watch'])
+        if micro != self.global_micro and self.state.batch:
+            seen, self.state.batch = self.state.batch * micro, convert_position(
+                self.state.batch, micro, self.global_micro, self.cfg.train.grad_accum, self.n_micro)
+            if self.main:
+                warnings.warn(f"resuming a checkpoint of {processes} process(es) with {micro} samples a micro-batch on "
+                              f"{self.accelerator.num_processes} with {self.global_micro}: epoch {self.state.epoch} "
+                              f"continues at batch {self.state.batch} ({seen - self.state.batch * self.global_micro} "
+                              f"samples of it are seen again)", stacklevel=3)
+        if ld['config'] is not None:
+            diff = config_diff(config_to_dict(ld['config']), config_to_dict(self.stage.saved_config()))
+            if diff: warnings.warn(f"resuming {ck} with a different config: {', '.join(diff)}", stacklevel=3)
+        return ld['rng']
 
-def _config_diff(a: dict, b: dict, prefix: str = '') -> list:
-    "Dotted keys whose values differ between two config dicts (the VAE scaling factor is expected to)."
-    out = []
-    for k in sorted(set(a) | set(b)):
-        key = f'{prefix}{k}'
-        if key in ('vae.scaling_factor',): continue
-        va, vb = a.get(k), b.get(k)
-        if isinstance(va, dict) and isinstance(vb, dict): out += _config_diff(va, vb, key + '.')
-        elif va != vb: out.append(f'{key}: {va!r} -> {vb!r}')
-    return out
+# %% ../nbs/04_trainer.ipynb #8ec46084
+class Trainer(StepMixin, CheckpointMixin):
+    "One training loop for every stage; what it does besides the step comes from callbacks. `fit` returns the last checkpoint."
+    def __init__(self, cfg: RunConfig, *, train_ds=None, val_ds=None, stage: Stage | None = None, callbacks=()):
+        self.stage = stage or make_stage(cfg)
+        self.cfg = self.stage.cfg                       # resolved: stage 2's vae section is its VAE checkpoint's
+        self.given = (train_ds, val_ds)
+        self.user_callbacks = [c if isinstance(c, Callback) else StepFunction(c) for c in callbacks]
+        self.history = []
 
+    def setup(self, resume: bool):
+        from accelerate import Accelerator
+        from accelerate.utils import set_seed
+        tc = self.cfg.train
+        _release_single_process_state()
+        acc = self.accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum,
+                                             cpu=tc.cpu)
+        self.device, self.main = acc.device, acc.is_main_process
+        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = tc.cudnn_benchmark   # a process-wide flag
+        self.out_dir = Path(tc.out_dir.format(stage=tc.stage))
+        self.ckpt_root = self.out_dir / 'checkpoints'
+        prepare_checkpoint_root(self.ckpt_root, resume, clean=self.main)
+        set_seed(tc.seed, device_specific=True)
+        self.train_ds, self.val_ds = run_datasets(self.cfg, *self.given)
+        plan = plan_steps(len(self.train_ds), tc, acc.process_index, acc.num_processes)
+        self.sampler, self.n_micro, self.total_steps, self.global_micro = (plan.sampler, plan.n_micro, plan.total_steps,
+                                                                          plan.global_micro)
+        if self.main: print(f"{tc.stage}: {len(self.train_ds)} training samples; {acc.num_processes} process(es) x batch "
+                            f"{tc.batch_size} x grad_accum {tc.grad_accum} = {plan.global_micro * tc.grad_accum} samples "
+                            f"a step, {plan.steps_per_epoch} steps an epoch, {plan.total_steps} steps")
+        self.stage.build(self)
+        self.params = {k: [p for p in ps if p.requires_grad] for k, ps in self.stage.param_groups().items()}
+        self.skip = make_step_skip(tc.nonfinite_check, self.device)
+        opts, self.schedulers = make_optimizers(self.params, tc, plan, fused=self.skip.fused or self.device.type == 'cuda')
+        self.stage.prepare(acc)
+        self.optimizers = {k: acc.prepare(o) for k, o in opts.items()}
+        self.stage.emas = self.stage.make_emas(tc)
+        self.loader = self.stage.train_loader(self.train_ds, self.sampler, self.device)
+        self.state, self.watch, self.means = TrainState(), LossWatch(tc.spike_factor, device=self.device), RunningMeans()
+        self.callbacks = default_callbacks(self.cfg, acc.num_processes) + self.user_callbacks
+        self.resumed_from = find_resume_checkpoint(self.ckpt_root) if resume else None
+        if resume and self.resumed_from is None and self.main: print(f"no checkpoint in {self.ckpt_root}: starting from scratch")
+        rng = self.load(self.resumed_from) if self.resumed_from is not None else None
+        self.last_saved = self.state.step if rng is not None else -1
+        self.logger = MetricLogger(self.out_dir, self.main, tc.tensorboard, resume_step=self.last_saved)
+        if self.main: save_config(self.cfg, self.out_dir / 'config.yaml')
+        return rng
 
+    @property
+    def skip_on_device(self) -> bool: return isinstance(self.skip, DeviceSkip)
+
+    def callback(self, event: str): run_callbacks(self.callbacks, event, self)
+
+    def fit(self, resume: bool = False) -> Path:
+        tc, rng = self.cfg.train, self.setup(resume)
+        st = self.state
+        try:
+            self.callback('before_fit')
+            if rng is not None: restore_rng(rng, self.accelerator, tc.seed + st.step)    # last, right before the loop
+            while st.step < self.total_steps and (tc.max_steps is not None or st.epoch < tc.epochs):
+                self.run_epoch()
+                if st.batch < self.n_micro: break                   # stopped inside the epoch (step budget)
+                self.callback('after_epoch')
+                st.epoch += 1; st.batch = 0
+                self.watch.reset_epoch()
+            self.callback('after_fit')
+        finally:
+            self.callback('cleanup')
+        return self.ckpt_root / f"step_{st.step:07d}"
+
+    def run_epoch(self):
+        tc, st, stage = self.cfg.train, self.state, self.stage
+        self.sampler.set_position(st.epoch, st.batch)
+        self.loader.generator.manual_seed(tc.seed * 100_003 + st.epoch)     # worker seeds: a function of the epoch
+        group = []                                                          # (identity, finite) of the step's micro-batches
+        for cpu_batch in self.loader:
+            self.batch = batch = stage.fetch(to_device(cpu_batch, self.device))
+            if not group: self.buffers = [(b, b.detach().clone()) for m in stage.train_modules() for b in m.buffers()]
+            group.append(({k: cpu_batch[k] for k in META_KEYS if k in cpu_batch}, self.forward_backward(batch)))
+            st.batch += 1
+            self.means.samples += len(cpu_batch['index'])
+            if self.accelerator.sync_gradients:
+                if self.optimizer_step(group): self.callback('after_step')
+                group = []
+            self.callback('after_batch')
+            if st.step >= self.total_steps: break
+
+# %% ../nbs/04_trainer.ipynb #f16e81d9
+from .configs import (SCHEDULERS, DATASETS, TrainConfig, link_configs, ConfigKeyError, config_from_dict,
+                                 apply_overrides)
+from .optim import WarmupCosine, EMA
+from .checkpoint import (CheckpointError, git_commit, save_checkpoint, verify_checkpoint, load_checkpoint,
+                                    list_checkpoints, resolve_checkpoint, get_rng_state, set_rng_state, trainable_state,
+                                    load_trainable_state, load_vae, load_ldm)
+from .monitors import (CSVLog, LossSpikeWarning, psnr, save_image_grid, describe_batch, weights_fingerprint,
+                                  NonFiniteLossError, NonFiniteLossWarning, ReplicaDivergenceWarning)
+from .stages import VAEStage, LDMStage, keyed_draws, compile_mode_for, read_arrays, ldm_inputs
+_all_ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', 'RunConfig', 'link_configs',
+       'ConfigKeyError', 'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config',
+       'RandomCycloneDataset', 'EpochBatchSampler', 'read_arrays', 'ldm_inputs', 'make_optimizer', 'WarmupCosine',
+       'make_scheduler', 'EMA', 'CheckpointError', 'git_commit', 'save_checkpoint', 'verify_checkpoint',
+       'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints',
+       'copy_checkpoint', 'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning',
+       'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage',
+       'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'compile_mode_for',
+       'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint']
+
+# %% ../nbs/04_trainer.ipynb #b72ef0d6
 def train(cfg: RunConfig, resume: bool = False, *, train_ds=None, val_ds=None, callbacks=()) -> Path:
     "Train the stage cfg.train.stage; returns the final checkpoint folder. `resume` continues from the newest valid one."
     return Trainer(cfg, train_ds=train_ds, val_ds=val_ds, callbacks=callbacks).fit(resume=resume)
-
 
 def train_main(stage: str | None, cfg_path=None, overrides=(), resume: bool = False, callbacks=()) -> Path:
     "Entry point of `cyclonediff train`: config file + 'a.b=c' overrides, stage 'vae' or 'ldm'."
     ov = list(overrides or ()) + ([f'train.stage={stage}'] if stage else [])
     return train(load_config(cfg_path, ov), resume=resume, callbacks=callbacks)
-
 
 def main(argv=None):
     "python -m cyclonediff.trainer --stage vae --cfg configs/tiny.yaml [--resume] [a.b=c ...]"
@@ -524,23 +370,4 @@ def main(argv=None):
     a = ap.parse_args(argv)
     print(train_main(a.stage, a.cfg, a.overrides, a.resume))
 
-if __name__ == '__main__' and '__file__' in globals(): main()
-
-# %% ../nbs/04_trainer.ipynb #f16e81d9
-from .configs import (SCHEDULERS, DATASETS, TrainConfig, link_configs, ConfigKeyError, config_from_dict,
-                                 apply_overrides)
-from .optim import WarmupCosine, EMA
-from .checkpoint import (CheckpointError, git_commit, verify_checkpoint, resolve_checkpoint, load_vae,
-                                    load_ldm)
-from .monitors import CSVLog, LossSpikeWarning, psnr, save_image_grid
-from .stages import (STAGE_CLASSES, VAEStage, LDMStage, keyed_draws, compile_mode_for, read_arrays,
-                                ldm_inputs)
-_all_ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', 'RunConfig', 'link_configs',
-       'ConfigKeyError', 'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config',
-       'RandomCycloneDataset', 'EpochBatchSampler', 'read_arrays', 'ldm_inputs', 'make_optimizer', 'WarmupCosine',
-       'make_scheduler', 'EMA', 'CheckpointError', 'git_commit', 'save_checkpoint', 'verify_checkpoint',
-       'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints',
-       'copy_checkpoint', 'get_rng_state', 'set_rng_state', 'CSVLog', 'MetricLogger', 'LossSpikeWarning',
-       'LossWatch', 'trainable_state', 'load_trainable_state', 'describe_batch', 'psnr', 'save_image_grid', 'Stage',
-       'VAEStage', 'keyed_draws', 'load_vae', 'load_ldm', 'LDMStage', 'make_stage', 'compile_mode_for',
-       'NonFiniteLossError', 'NonFiniteLossWarning', 'ReplicaDivergenceWarning', 'weights_fingerprint']
+if __name__ == '__main__' and '__file__' in globals(): main()      # last: every name above exists by then

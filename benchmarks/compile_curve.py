@@ -15,7 +15,9 @@ differently); the curves should stay within the run-to-run noise of the loss.
 import argparse, json, time
 from pathlib import Path
 
-from cyclonediff.trainer import MetricLogger, load_config, train
+from cyclonediff.configs import load_config
+from cyclonediff.monitors import MetricLogger
+from cyclonediff.trainer import train
 
 
 def run(cfg_path, out, stage, steps, extra=()):

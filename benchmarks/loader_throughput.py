@@ -44,7 +44,7 @@ def measure(ds, batch_size, workers, n_samples, seed=0):
 
 def measure_cache(ds, batch_size, n_samples, device):
     "(seconds to read the split into `device`, GiB held, samples/s of random index gathers of `batch_size`)."
-    from cyclonediff.trainer import ldm_inputs, read_arrays     # what stage 2 does with train.cache_inputs
+    from cyclonediff.stages import ldm_inputs, read_arrays      # what stage 2 does with train.cache_inputs
     dev = torch.device(device)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     t0 = time.perf_counter()

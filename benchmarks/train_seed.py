@@ -9,7 +9,8 @@ store on disk. LPIPS is off unless its AlexNet weights are in $TORCH_HOME (they 
 import argparse, json, time
 from pathlib import Path
 import torch
-from cyclonediff.trainer import load_config, train
+from cyclonediff.configs import load_config
+from cyclonediff.trainer import train
 
 def run(stage, args, extra=()):
     ov = [f'train.stage={stage}', 'train.dataset=random', f'train.random_samples={args.samples}',

@@ -24,7 +24,9 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..')
 
 import torch  # noqa: E402
 
-from cyclonediff.trainer import VAEStage, load_config, make_optimizer  # noqa: E402
+from cyclonediff.configs import load_config  # noqa: E402
+from cyclonediff.optim import make_optimizer  # noqa: E402
+from cyclonediff.stages import VAEStage  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..'))
 ON = ['loss.perceptual_weight=0.1', 'loss.lpips_fallback=random', 'loss.disc_start=0', 'loss.disc_factor=1.0',

@@ -34,7 +34,7 @@ def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
     if x.ndim == 3: x = x.unsqueeze(1)
     return x.reshape(-1, channels, *x.shape[-2:])
 
-# %% ../nbs/03e_stages.ipynb #39722ad0
+# %% ../nbs/03e_stages.ipynb #2e020c81
 class Stage:
     "Interface between the Trainer and what is trained (see the prose above)."
     name = 'stage'
@@ -76,8 +76,9 @@ class Stage:
         """`cache_pick` of every training sample, read once and kept on the device; None (read the store at every
         step) when train.cache_inputs is off, the data are augmented (a fixed copy would freeze one rotation) or they
         exceed train.cache_max_gib."""
-        tc, main, ds = self.cfg.train, trainer.accelerator.is_main_process, trainer.train_ds
+        tc = self.cfg.train
         if not tc.cache_inputs: return None
+        main, ds = trainer.accelerator.is_main_process, trainer.train_ds
         if tc.augment or getattr(getattr(ds, 'ds', ds), 'augment', False):
             if main: print(f"{self.name}: train.augment is on: the inputs are read from the store at every step (no cache)")
             return None
@@ -123,7 +124,7 @@ class IndexOnly(Dataset):
     def __len__(self): return self.n
     def __getitem__(self, i): return {'index': i}
 
-# %% ../nbs/03e_stages.ipynb #954d22e0
+# %% ../nbs/03e_stages.ipynb #cd7c79ca
 @torch.no_grad()
 def validate_stage(stage: Stage, val_ds, accelerator, tc: TrainConfig) -> dict:
     "Validation means of `stage` over `val_ds` (items with their index), over every process (one all-reduce)."
@@ -147,7 +148,7 @@ def validate_stage(stage: Stage, val_ds, accelerator, tc: TrainConfig) -> dict:
     tot = accelerator.reduce(torch.stack([sums[k] for k in keys] + [n]), 'sum')
     return dict(zip(keys, (tot[:-1] / tot[-1].clamp_min(1)).tolist()))
 
-# %% ../nbs/03e_stages.ipynb #671c8d87
+# %% ../nbs/03e_stages.ipynb #b271d24b
 def broadcast_from_main(module):
     "Give every process rank 0's parameters and buffers of `module` (a module outside DDP)."
     import torch.distributed as dist
@@ -184,7 +185,7 @@ def reconstruction_checks(x, recon, post, tc: TrainConfig, grid_path) -> dict:
     return {'recon_mae': mae, 'recon_psnr': ps, 'latent_mean': st['mean'], 'latent_std': st['std'],
             'mu_std': st['mu_std'], 'logvar_mean': st['logvar_mean'], 'collapsed': int(st['collapsed'])}
 
-# %% ../nbs/03e_stages.ipynb #bbb4629d
+# %% ../nbs/03e_stages.ipynb #89c1a942
 def measure_scaling_factor(vae, train_ds, tc: TrainConfig, device, step: int = 0) -> float | None:
     """`vae.compute_scaling_factor` on the first `tc.scaling_batches` training batches (seeded; batches holding a
     non-finite value are left out), or None with a warning when it cannot be measured."""
@@ -289,7 +290,7 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
         ns.append(torch.randn((1, *shape), generator=g, device=device))
     return torch.cat(ts), torch.cat(ns)
 
-# %% ../nbs/03e_stages.ipynb #63bc8e1b
+# %% ../nbs/03e_stages.ipynb #a38c7f5f
 def vae_source(tc: TrainConfig) -> str:
     "Stage 2's VAE: train.vae_ckpt, or the VAE run beside this one when train.out_dir holds '{stage}'."
     if tc.vae_ckpt: return tc.vae_ckpt.format(stage='vae')
@@ -319,7 +320,7 @@ class TargetLatents:
                 z = post.sample() if sample else post.mode()
         return z.float() * self.scaling_factor
 
-# %% ../nbs/03e_stages.ipynb #bbe6010b
+# %% ../nbs/03e_stages.ipynb #43b62565
 def precompute_latents(stage, trainer) -> dict:
     "Posterior mean and std of every training target of an LDM `stage` (cached in out_dir/latents/, keyed by VAE checkpoint)."
     from safetensors.torch import load_file
@@ -422,7 +423,7 @@ class LDMStage(Stage):
         "Stage 2 checkpoints carry the frozen VAE they were trained on (vae.safetensors), so they stand alone."
         return {'vae.safetensors': {f'vae.{k}': v for k, v in self.vae.state_dict().items()}}
 
-# %% ../nbs/03e_stages.ipynb #8c8123cd
+# %% ../nbs/03e_stages.ipynb #d172532a
 STAGE_CLASSES = {'vae': VAEStage, 'ldm': LDMStage}
 
 def make_stage(cfg: RunConfig) -> Stage:

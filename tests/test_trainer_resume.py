@@ -86,7 +86,7 @@ def test_sigkill_then_resume_matches_uninterrupted(runs):
 
 
 def test_truncated_checkpoint_is_named_and_skipped(runs):
-    from cyclonediff.trainer import CheckpointError, load_checkpoint
+    from cyclonediff.checkpoint import CheckpointError, load_checkpoint
     tmp, full = runs
     finish(full)
     src, run = tmp / 'full', tmp / 'truncated'

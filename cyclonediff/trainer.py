@@ -45,13 +45,13 @@ def make_datasets(cfg) -> tuple:
                 RandomCycloneDataset(max(tc.random_samples // 4, tc.batch_size), cfg.data, seed=tc.seed + 7919))
     if not tc.store:
         raise ValueError(f"train.store: the path of the sample store is needed for train.dataset={tc.dataset!r}")
-    from cyclonediff import store as _store
+    from cyclonediff.datasets import CycloneDataset, RadioMapDataset
     if tc.dataset == 'radiomap':
-        make = lambda split, aug: _store.RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
+        make = lambda split, aug: RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
     else:
         # stage 2 forecasts one lead: reading the later leads' targets and ERA5 would only slow the loader down
         leads = cfg.data.leads_h[:tc.lead_index + 1] if tc.stage == 'ldm' else cfg.data.leads_h
-        make = lambda split, aug: _store.CycloneDataset(tc.store, split, leads=leads, augment=aug)
+        make = lambda split, aug: CycloneDataset(tc.store, split, leads=leads, augment=aug)
     train = make(tc.train_split, tc.augment)
     if isinstance(getattr(train, 'cfg', None), DataConfig):
         check_compatible(cfg.data, train.cfg, model='', store=tc.store, kind='config', fields=MODEL_FIELDS,

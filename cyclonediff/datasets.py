@@ -66,11 +66,11 @@ class CycloneDataset(Dataset):
         self.lead_idx = [store_leads.index(h) for h in self.leads]
         H = 1 + self.cfg.history
         self.mask_idx = [0] + [H + j for j in self.lead_idx]
-        st = load_stats(store)
+        stats = load_stats(store)
         self.channels = list(self.cfg.era5_channels)
-        if st['channels'] != self.channels: raise ValueError(f'{self.path.parent}/stats.json is for channels {st["channels"]}, the store holds {self.channels}')
-        self.mean = torch.tensor(st['mean'], dtype=torch.float32)[:, None, None]
-        self.std = torch.tensor(st['std'], dtype=torch.float32)[:, None, None]
+        if stats['channels'] != self.channels: raise ValueError(f'{self.path.parent}/stats.json is for channels {stats["channels"]}, the store holds {self.channels}')
+        self.mean = torch.tensor(stats['mean'], dtype=torch.float32)[:, None, None]
+        self.std = torch.tensor(stats['std'], dtype=torch.float32)[:, None, None]
         self.augment, self.allow_mirror = augment, allow_mirror
         self.pairs = vector_pairs(self.channels) if augment else []
         self._all_leads = self.lead_idx == list(range(len(store_leads)))

@@ -153,22 +153,22 @@ def sample_index(sources: Sources, cfg: DataConfig | None = None, splits: SplitC
     frames = _frames(cfg)
     e_frames = [f for f in frames if not f[1].startswith('t-')]
     rows = []
-    for st in storms.itertuples(index=False):
-        times = pd.DatetimeIndex(np.unique(tracks.loc[tracks.sid == st.sid, 'time'].to_numpy()))
-        lats, lons = track_position(tracks, st.sid, times)
+    for storm in storms.itertuples(index=False):
+        times = pd.DatetimeIndex(np.unique(tracks.loc[tracks.sid == storm.sid, 'time'].to_numpy()))
+        lats, lons = track_position(tracks, storm.sid, times)
         for t, la, lo in zip(times, np.atleast_1d(lats), np.atleast_1d(lons)):
-            split = split_of[st.sid]
+            split = split_of[storm.sid]
             if (t - times[0]) % pd.Timedelta(hours=sources.every_h):
                 code, msg = 'between_samples', f'not on the {sources.every_h}-hourly sampling of the track (Sources.every_h)'
             elif split is None:
-                code, msg = 'season_not_in_split', f'season {st.season} is in no split range {splits.seasons}'
+                code, msg = 'season_not_in_split', f'season {storm.season} is in no split range {splits.seasons}'
             elif (msg := _first_missing([(t + dt, r) for dt, r in frames], ir, 'no GridSat-B1 file for')):
                 code = 'missing_ir'
             elif (msg := _first_missing([(t + dt, r) for dt, r in e_frames], e_have, f'ERA5 {evars} does not cover')):
                 code = 'era5_not_covered'
             else:
                 code, msg = '', ''
-            rows.append(dict(sid=st.sid, name=st.name, season=st.season, split=split or '', time=t,
+            rows.append(dict(sid=storm.sid, name=storm.name, season=storm.season, split=split or '', time=t,
                              timestamp=time_str(t), lat=float(la), lon=float(lo), reason_code=code, reason=msg))
     cols = ['sid', 'name', 'season', 'split', 'time', 'timestamp', 'lat', 'lon', 'reason_code', 'reason']
     df = pd.DataFrame(rows, columns=cols)
@@ -352,9 +352,9 @@ def compute_stats(store, split: str = 'train') -> dict:
 
 def write_stats(store, split: str = 'train') -> dict:
     "Compute the stats (`compute_stats`) and write them to `<store>/stats.json` (atomically)."
-    st = compute_stats(store, split)
-    write_text(zarr_path(store).parent / 'stats.json', json.dumps(st, indent=1))
-    return st
+    stats = compute_stats(store, split)
+    write_text(zarr_path(store).parent / 'stats.json', json.dumps(stats, indent=1))
+    return stats
 
 def load_stats(store) -> dict:
     "The ERA5 statistics of a store (`stats.json`, written by `write_stats`)."
@@ -514,9 +514,9 @@ def inspect_store(path) -> str:
     for k in SAMPLE_ARRAYS:
         a = g[k]; lines.append(f'  {k:12s} {str(tuple(a.shape)):28s} {a.dtype}  chunks {tuple(a.chunks)}')
     if (root / 'stats.json').exists():
-        st = json.loads((root / 'stats.json').read_text())
-        lines.append(f'ERA5 stats ({st["split"]}, {st["n_samples"]} samples): ' + ', '.join(
-            f'{c} {mu:.3g}±{sd:.3g}' for c, mu, sd in zip(st['channels'], st['mean'], st['std'])))
+        stats = json.loads((root / 'stats.json').read_text())
+        lines.append(f'ERA5 stats ({stats["split"]}, {stats["n_samples"]} samples): ' + ', '.join(
+            f'{c} {mu:.3g}±{sd:.3g}' for c, mu, sd in zip(stats['channels'], stats['mean'], stats['std'])))
     d = conf['data']
     lines.append(f'config: patch {d["patch_size"]} px at {d["res"]} deg -> {d["image_size"]}, history {d["history"]}, '
                  f'leads {d["leads_h"]} h, channels {d["era5_channels"]}, tb [{d["tb_min"]}, {d["tb_max"]}] K, '

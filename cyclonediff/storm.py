@@ -108,8 +108,8 @@ def render_storm(tb, t_sfc, lat, x, s, t_h: float, tex):
     # CDO, displaced downshear (and cyclonically to its left) by up to half the CDO radius
     off = 0.5 * r_cdo * min(shear / 20.0, 1.0)
     a = math.atan2(s.shear_v, s.shear_u) + hemi * math.radians(30)
-    rc = np.hypot(dx - f32(off * math.cos(a)), dy - f32(off * math.sin(a)))
-    q = rc / f32(r_cdo)
+    r_off = np.hypot(dx - f32(off * math.cos(a)), dy - f32(off * math.sin(a)))   # distance from the displaced CDO centre
+    q = r_off / f32(r_cdo)
     cover = f32(0.7 + 0.3 * org) * (1 - smooth_step((q - 1) * 4)) * np.clip(1 + f32(0.4 - 0.3 * org) * tx, 0, 1)
     out = np.minimum(tb_box, sfc - cover * (sfc - (t_top + 14.0 * q * q + 3.0 * tx)))
     # spiral bands: constant phase along theta = const - hemi ln(r / r_cdo) / tan(pitch) + hemi spin t

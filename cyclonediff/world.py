@@ -399,10 +399,10 @@ class World:
         g, p = self.grid, self.grid.e_perm
         fs = [self.era5_fields(k) for k in ks] if fields is None else fields
         prec = dict(u=0.01, v=0.01, sst=0.01, msl=1.0)     # stored precision (finer than GRIB packing needs; compresses 2x)
-        st = lambda name: (np.round(np.stack([f[name][..., p] for f in fs]) / prec[name]) * prec[name]).astype(np.float32)
+        stored = lambda name: (np.round(np.stack([f[name][..., p] for f in fs]) / prec[name]) * prec[name]).astype(np.float32)
         coords = dict(time=self.times[list(ks)].values, level=np.array(LEVELS, dtype=np.int32), lat=g.e_lat, lon=g.e_lon[p])
-        return xr.Dataset(dict(u=(('time', 'level', 'lat', 'lon'), st('u')), v=(('time', 'level', 'lat', 'lon'), st('v')),
-                               sst=(('time', 'lat', 'lon'), st('sst')), msl=(('time', 'lat', 'lon'), st('msl'))), coords=coords)
+        return xr.Dataset(dict(u=(('time', 'level', 'lat', 'lon'), stored('u')), v=(('time', 'level', 'lat', 'lon'), stored('v')),
+                               sst=(('time', 'lat', 'lon'), stored('sst')), msl=(('time', 'lat', 'lon'), stored('msl'))), coords=coords)
 
 # %% ../nbs/00a_world.ipynb #9ae3a27e
 def _lin_index(src: np.ndarray, dst: np.ndarray):

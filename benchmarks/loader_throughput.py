@@ -20,7 +20,8 @@ from pathlib import Path
 import torch
 
 from cyclonediff.data import DataConfig
-from cyclonediff.store import CycloneDataset, SplitConfig, build_store, inspect_store, make_loader, sources_from_world
+from cyclonediff.datasets import CycloneDataset, make_loader
+from cyclonediff.store import SplitConfig, build_store, inspect_store, sources_from_world
 
 
 def measure(ds, batch_size, workers, n_samples, seed=0):

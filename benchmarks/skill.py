@@ -91,7 +91,7 @@ def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
     import numpy as np, torch
     from cyclonediff import eval as ceval
     from cyclonediff.report import vae_reconstruction
-    from cyclonediff.store import CycloneDataset
+    from cyclonediff.datasets import CycloneDataset
     from cyclonediff.checkpoint import load_ldm
     vae = load_ldm(ldm_run, device='cuda' if torch.cuda.is_available() else 'cpu')['vae']
     ds = CycloneDataset(store, split, max_samples=max_samples)

@@ -65,25 +65,25 @@ def _span(times) -> str:
 
 def inspect_path(path) -> str:
     "A short summary of an IBTrACS CSV, a GridSat-B1 file or folder, an ERA5 file or ZIP, or a sample store."
-    from cyclonediff import data
+    from cyclonediff.readers import open_era5, open_gridsat, read_ibtracs
     p = Path(path)
     if not p.exists(): raise FileNotFoundError(f'{p}: no such file or folder')
     if p.is_dir() and (p / 'config.yaml').exists() and any(p.glob('*.zarr')) or p.suffix == '.zarr':
         from cyclonediff.store import inspect_store
         return inspect_store(p)
     if p.suffix.lower() == '.csv':
-        df = data.read_ibtracs(p)
+        df = read_ibtracs(p)
         return (f'{p}: IBTrACS v04 CSV, {df.sid.nunique()} storms, {len(df)} track points, {_span(df.time)}\n'
                 f'  basins {sorted(df.basin.dropna().unique())}, seasons {sorted(df.season.dropna().unique())}\n'
                 f'  lat {df.lat.min():.1f} .. {df.lat.max():.1f}, lon {df.lon.min():.1f} .. {df.lon.max():.1f}, '
                 f'max wind {df.wind_kt.max():.0f} kt')
     if p.is_dir() and any(p.glob('GRIDSAT-B1.*.nc')) or p.name.startswith('GRIDSAT-B1.'):
-        tb = data.open_gridsat(p)
+        tb = open_gridsat(p)
         return (f'{p}: GridSat-B1 IR window brightness temperature, {_span(tb.time.values)}\n'
                 f'  grid {tb.sizes["lat"]} x {tb.sizes["lon"]}, lat {float(tb.lat.min()):.2f} .. {float(tb.lat.max()):.2f}, '
                 f'lon {float(tb.lon.min()):.2f} .. {float(tb.lon.max()):.2f}\n'
                 f'  Tb {float(tb.min()):.1f} .. {float(tb.max()):.1f} K, missing {float(tb.isnull().mean()) * 100:.2f} %')
-    ds = data.open_era5(sorted(p.glob('*')) if p.is_dir() else p)
+    ds = open_era5(sorted(p.glob('*')) if p.is_dir() else p)
     lines = [f'{p}: ERA5 ({", ".join(ds.data_vars)}), {_span(ds.time.values)}',
              f'  grid {ds.sizes["lat"]} x {ds.sizes["lon"]}' + (f', levels {list(ds.level.values)}' if 'level' in ds.dims else '')]
     lines += [f'  {v}: {ds[v].attrs.get("units", "?")}, {float(ds[v].min()):.4g} .. {float(ds[v].max()):.4g}' for v in ds.data_vars]
@@ -105,7 +105,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     "Synthetic world -> store -> VAE -> LDM (and its no-ERA5 ablation) -> ensemble forecasts, verification and the report."
     from cyclonediff.world import make_world, world_preset
     from cyclonediff.store import build_store, sources_from_world
-    from cyclonediff.data import write_text_atomic
+    from cyclonediff.files import write_text
     from cyclonediff.trainer import load_config, train
     from cyclonediff.report import evaluate, train_no_era5
     plan = DEMO_QUICK if quick else DEMO_FULL
@@ -118,7 +118,7 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     if not (world / '.done').exists():
         log(f'[1/{n}] synthetic storm world -> {world}')
         make_world(world, world_preset('demo', **plan['world']), progress=True)
-        write_text_atomic(world / '.done', 'done\n')
+        write_text(world / '.done', 'done\n')
     store = out / 'store'
     log(f'[2/{n}] sample store -> {store}')
     build_store(sources_from_world(world), store, base.data, progress=True)

@@ -438,7 +438,7 @@ def evaluate(ckpt, store, out, *, split: str = 'test', members: int = 8, sampler
     from tqdm.auto import tqdm
     from torch.utils.data import default_collate
     from cyclonediff.sampling import forecast
-    from cyclonediff.store import CycloneDataset
+    from cyclonediff.datasets import CycloneDataset
     from cyclonediff.trainer import load_ldm
 
     t_start = time.perf_counter()

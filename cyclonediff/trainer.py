@@ -12,7 +12,8 @@ import torch
 from torch.utils.data import Subset
 
 from .data import DataConfig
-from .datasets import MODEL_FIELDS, EpochBatchSampler, RandomCycloneDataset, check_compatible, convert_position
+from .datasets import (MODEL_FIELDS, CycloneDataset, EpochBatchSampler, RadioMapDataset, RandomCycloneDataset,
+                                  check_compatible, convert_position)
 from .configs import STAGES, RunConfig, config_to_dict, load_config, save_config
 from .optim import make_optimizer, make_scheduler
 from .checkpoint import (config_diff, copy_checkpoint, find_resume_checkpoint, gather_rng_states,
@@ -41,11 +42,10 @@ def _split_maker(cfg):
     tc = cfg.train
     if not tc.store:
         raise ValueError(f"train.store: the path of the sample store is needed for train.dataset={tc.dataset!r}")
-    from cyclonediff import store
     if tc.dataset == 'radiomap':
-        return lambda split, aug: store.RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
+        return lambda split, aug: RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
     leads = STAGE_CLASSES[tc.stage].data_leads(cfg)     # stage 2 reads only the lead it forecasts
-    return lambda split, aug: store.CycloneDataset(tc.store, split, leads=leads, augment=aug)
+    return lambda split, aug: CycloneDataset(tc.store, split, leads=leads, augment=aug)
 
 def make_datasets(cfg) -> tuple:
     "(train, val) datasets of a run config (`configs.RunConfig`) named by cfg.train.dataset; val may be None."

@@ -14,12 +14,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .files import write_text
+from .formats import write_era5, write_era5_zip, write_gridsat, write_ibtracs_csv
+from .storm import (KM_PER_DEG, LEVELS, cdo_radius_km, potential_intensity, render_storm, rmax_km, smooth_step,
+                               sst_wake, vortex_fields, wake_deposits, wind_to_pressure)
+
 # %% auto #0
-__all__ = ['WORLD_PRESETS', 'KM_PER_DEG', 'MS_PER_KT', 'R_EARTH', 'OMEGA', 'LEVELS', 'WAKE_SIGMA_DEG', 'WAKE_TAU_H',
-           'IBTRACS_NAME', 'WorldConfig', 'world_preset', 'WorldGrid', 'world_grid', 'thermal_equator', 'zonal_wind',
-           'flow_modes', 'environment_wind', 'land_fraction', 'sst_field', 'potential_intensity', 'wind_to_pressure',
-           'msl_background', 'rmax_km', 'cdo_radius_km', 'wake_deposits', 'sst_wake', 'storm_forcing',
-           'simulate_tracks', 'vortex_fields', 'World', 'render_storm', 'gridsat_tb', 'ibtracs_table', 'make_world',
+__all__ = ['WORLD_PRESETS', 'R_EARTH', 'OMEGA', 'IBTRACS_NAME', 'WorldConfig', 'world_preset', 'WorldGrid', 'world_grid',
+           'thermal_equator', 'zonal_wind', 'flow_modes', 'environment_wind', 'land_fraction', 'sst_field',
+           'msl_background', 'storm_forcing', 'simulate_tracks', 'World', 'gridsat_tb', 'ibtracs_table', 'make_world',
            'storm_truth']
 
 # %% ../nbs/00a_world.ipynb #c740c9c2
@@ -77,11 +80,8 @@ def world_preset(name: str, **overrides) -> WorldConfig:
     return WorldConfig(**{**WORLD_PRESETS[name], **overrides})
 
 # %% ../nbs/00a_world.ipynb #6aad498c
-KM_PER_DEG = 111.195          # km per degree of latitude
-MS_PER_KT = 0.514444          # m/s per knot
 R_EARTH = 6.371e6             # m
 OMEGA = 7.2921e-5             # 1/s
-LEVELS = (200, 500, 850)      # hPa, the ERA5 pressure levels of the world
 
 def _global_axis_part(lo: float, hi: float, res: float, origin: float, n: int | None = None):
     """Values `origin + res*j` of a global axis that fall in [lo, hi]. Latitude: `n` rows (j < n). Longitude
@@ -112,9 +112,7 @@ def world_grid(cfg: WorldConfig) -> WorldGrid:
                      e_lat, e_x, e_lon, np.argsort(e_lon, kind='stable'))
 
 # %% ../nbs/00a_world.ipynb #cac76766
-_ZONAL = {200: (-4.0, 28.0, 20.0, 6.0), 500: (-5.0, 12.0, 24.0, 6.0), 850: (-7.0, 6.0, 27.0, 5.0)}  # u_east, u_west, ridge lat, width
-
-def _S(x): return 0.5 * (1 + np.tanh(x))
+_ZONAL_WIND = {200: (-4.0, 28.0, 20.0, 6.0), 500: (-5.0, 12.0, 24.0, 6.0), 850: (-7.0, 6.0, 27.0, 5.0)}  # u_east, u_west, ridge lat, width
 
 def thermal_equator(cfg: WorldConfig) -> float:
     "Latitude of the SST maximum (deg N): about 6N in northern summer, 6S in southern summer."
@@ -123,8 +121,8 @@ def thermal_equator(cfg: WorldConfig) -> float:
 
 def zonal_wind(lat, level: int):
     "Zonal-mean u (m/s) at `level` hPa: trade easterlies equatorward of the subtropical ridge, westerlies poleward."
-    ue, uw, ridge, width = _ZONAL[int(level)]
-    return ue + (uw - ue) * _S((np.abs(lat) - ridge) / width)
+    ue, uw, ridge, width = _ZONAL_WIND[int(level)]
+    return ue + (uw - ue) * smooth_step((np.abs(lat) - ridge) / width)
 
 def flow_modes(cfg: WorldConfig) -> dict:
     "The random Rossby-wave modes of the world (deterministic for `cfg.seed`); each entry an array over modes."
@@ -209,15 +207,6 @@ def sst_field(cfg: WorldConfig, lat, lon):
         out = out + amp * np.exp(-((lat - la) ** 2) / (2 * r * r)) * np.exp(-(((lon - lo) * math.cos(math.radians(la))) ** 2) / (2 * r * r))
     return out
 
-def potential_intensity(sst_c):
-    "Potential intensity (kt) for SST in deg C: DeMaria & Kaplan (1994), switched off below about 26 C."
-    sst_c = np.asarray(sst_c, dtype=float)
-    return (28.2 + 55.8 * np.exp(0.1813 * (sst_c - 30.0))) / MS_PER_KT * _S((sst_c - 25.5) / 0.7)
-
-def wind_to_pressure(wind_kt):
-    "Central pressure (hPa) from maximum wind (kt): Atkinson & Holliday (1977), V = 6.7 (1010 - p)^0.644."
-    return 1010.0 - (np.maximum(np.asarray(wind_kt, dtype=float), 0) / 6.7) ** (1 / 0.644)
-
 def msl_background(cfg: WorldConfig, lat, psi850):
     "Storm-free mean-sea-level pressure (Pa): equatorial trough, subtropical highs, and the geostrophic wave pressure."
     te = thermal_equator(cfg)
@@ -226,39 +215,6 @@ def msl_background(cfg: WorldConfig, lat, psi850):
     return p * 100.0 + 1.2 * f * psi850
 
 # %% ../nbs/00a_world.ipynb #37414519
-WAKE_SIGMA_DEG, WAKE_TAU_H = 1.2, 15 * 24.0
-
-def rmax_km(wind_kt, size=1.0):
-    "Radius of maximum wind (km): shrinks as the storm intensifies."
-    return size * np.clip(75.0 - 0.45 * (np.asarray(wind_kt, dtype=float) - 25.0), 15.0, 75.0)
-
-def cdo_radius_km(wind_kt, size=1.0):
-    "Radius of the central dense overcast (km): grows with intensity."
-    return size * (140.0 + 1.8 * np.maximum(np.asarray(wind_kt, dtype=float) - 25.0, 0.0))
-
-def wake_deposits(t_h, lat, lon, wind_kt, move_u, move_v, hemi) -> np.ndarray:
-    "Cold-wake deposits (P, 4): time (h), lat, unwrapped lon, amplitude (K, negative) for storm states (arrays)."
-    t_h, lat, lon, wind_kt, move_u, move_v, hemi = np.broadcast_arrays(*[np.asarray(a, dtype=float) for a in (t_h, lat, lon, wind_kt, move_u, move_v, hemi)])
-    sp = np.maximum(np.hypot(move_u, move_v), 1e-6)
-    dlat = hemi * (-move_u) / sp * 0.5; dlon = hemi * move_v / sp * 0.5 / np.cos(np.deg2rad(lat))
-    amp = -0.3 * (np.minimum(wind_kt, 150.0) / 100.0) ** 2
-    return np.stack([t_h, lat + dlat, lon + dlon, amp], -1).reshape(-1, 4)
-
-def sst_wake(deposits: np.ndarray, lat, lon, t_h: float, grid: bool = False):
-    "SST change (K) at time `t_h` from the wake `deposits` made before it: at points (`lat`, `lon` same shape) or, with `grid`, on the grid of 1-D `lat` x `lon`."
-    lat = np.asarray(lat, dtype=float); lon = np.asarray(lon, dtype=float)
-    d = deposits[deposits[:, 0] < t_h - 1e-9] if len(deposits) else deposits
-    d = d[(t_h - d[:, 0]) < 6 * WAKE_TAU_H] if len(d) else d
-    if not len(d): return np.zeros((lat.size, lon.size) if grid else np.broadcast_shapes(lat.shape, lon.shape))
-    a = d[:, 3] * np.exp(-(t_h - d[:, 0]) / WAKE_TAU_H)
-    c = np.cos(np.deg2rad(d[:, 1])); s2 = 2 * WAKE_SIGMA_DEG ** 2
-    if grid:
-        Ey = np.exp(-((lat[:, None] - d[:, 1]) ** 2) / s2)
-        Ex = np.exp(-(((lon[:, None] - d[:, 2]) * c) ** 2) / s2)
-        return (Ey * a) @ Ex.T
-    r2 = (lat[..., None] - d[:, 1]) ** 2 + ((lon[..., None] - d[:, 2]) * c) ** 2
-    return np.exp(-r2 / s2) @ a
-
 def storm_forcing(cfg: WorldConfig, lat, lon, wind_kt, t_h: float, hemi, kappa, size, deposits=None, modes=None) -> dict:
     """The environment felt by storms at (`lat`, unwrapped `lon`, arrays) at time `t_h`: steering flow, beta drift,
     shear, SST (with wakes), land fraction, potential intensity and the model intensity tendency `dvdt` (kt/h)."""
@@ -278,19 +234,6 @@ def storm_forcing(cfg: WorldConfig, lat, lon, wind_kt, t_h: float, hemi, kappa, 
                 shear_u=shear_u, shear_v=shear_v, shear=shear, sst=sst, land=land, vpot=vpot, dvdt=dvdt)
 
 # %% ../nbs/00a_world.ipynb #4a60f1c6
-_NAMES = ('ANIKA', 'BORIS', 'CELIA', 'DARIO', 'ELSA', 'FENG', 'GITA', 'HUGO', 'IRIS', 'JOAO', 'KALI', 'LUIS', 'MIRA',
-          'NOEL', 'OTTO', 'PIA', 'RUBEN', 'SELA', 'TOMAS', 'UMA', 'VIDA', 'WREN', 'XENA', 'YURI', 'ZITA')
-
-def _basin(lat, lon):
-    "IBTrACS basin and subbasin codes for points (lon in any convention)."
-    lon = (np.asarray(lon, dtype=float) + 180) % 360 - 180
-    nh = np.asarray(lat) >= 0
-    basin = np.where(nh, np.where((lon >= 100) | (lon < -140), np.where(lon >= 100, 'WP', 'EP'),
-                                  np.where(lon < -75, 'EP', np.where(lon < 40, 'NA', 'NI'))),
-                     np.where((lon >= 135) | (lon < -70), 'SP', np.where(lon >= 20, 'SI', 'SA')))
-    sub = np.where(nh & (lon < -140), 'CP', 'MM')
-    return basin, sub
-
 def _genesis_position(cfg: WorldConfig, rng, hemi: float):
     "A genesis point over open water warmer than 27 C, 8-17 deg from the equator (inside the window)."
     (s, nn), (w, e), em = cfg.lat_range, cfg.lon_range, cfg.edge_margin + 3
@@ -323,6 +266,7 @@ def _keep_apart(cfg: WorldConfig, g: dict, i: int, lat, lon, alive, min_deg: flo
         if not len(others) or d.min() >= min_deg: return
         lat[i], lon[i] = _genesis_position(cfg, np.random.default_rng([cfg.seed, 22, i, tries]), g['hemi'][i])
 
+# %% ../nbs/00a_world.ipynb #0d7e3b58
 def simulate_tracks(cfg: WorldConfig, modes: dict | None = None) -> pd.DataFrame:
     """Integrate every storm of `cfg` through the environment. One row per storm and analysis time with the
     IBTrACS fields (sid, name, basin, time, lat, lon in [-180, 180), wind_kt, pres_hpa, season) and the truth:
@@ -371,6 +315,20 @@ def simulate_tracks(cfg: WorldConfig, modes: dict | None = None) -> pd.DataFrame
         alive &= ~done
     return _track_table(cfg, g, rows)
 
+# %% ../nbs/00a_world.ipynb #b9c4e2a6
+_NAMES = ('ANIKA', 'BORIS', 'CELIA', 'DARIO', 'ELSA', 'FENG', 'GITA', 'HUGO', 'IRIS', 'JOAO', 'KALI', 'LUIS', 'MIRA',
+          'NOEL', 'OTTO', 'PIA', 'RUBEN', 'SELA', 'TOMAS', 'UMA', 'VIDA', 'WREN', 'XENA', 'YURI', 'ZITA')
+
+def _basin(lat, lon):
+    "IBTrACS basin and subbasin codes for points (lon in any convention)."
+    lon = (np.asarray(lon, dtype=float) + 180) % 360 - 180
+    nh = np.asarray(lat) >= 0
+    basin = np.where(nh, np.where((lon >= 100) | (lon < -140), np.where(lon >= 100, 'WP', 'EP'),
+                                  np.where(lon < -75, 'EP', np.where(lon < 40, 'NA', 'NI'))),
+                     np.where((lon >= 135) | (lon < -70), 'SP', np.where(lon >= 20, 'SI', 'SA')))
+    sub = np.where(nh & (lon < -140), 'CP', 'MM')
+    return basin, sub
+
 def _track_table(cfg: WorldConfig, g: dict, rows: list) -> pd.DataFrame:
     cols = ['storm', 'k', 'lat', 'x', 'wind_kt', 'steer_u', 'steer_v', 'beta_u', 'beta_v', 'shear_u', 'shear_v', 'shear',
             'sst', 'land', 'vpot', 'dvdt_model', 'move_u', 'move_v', 'dvdt', 'last']
@@ -399,29 +357,6 @@ def _track_table(cfg: WorldConfig, g: dict, rows: list) -> pd.DataFrame:
     d['sid'], d['name'], d['season'] = d['storm'].map(sids), d['storm'].map(names), d['storm'].map(seasons)
     front = ['sid', 'name', 'basin', 'subbasin', 'season', 'time', 'lat', 'lon', 'wind_kt', 'pres_hpa']
     return d[front + [c for c in d.columns if c not in front]].sort_values(['sid', 'time'], kind='stable').reset_index(drop=True)
-
-# %% ../nbs/00a_world.ipynb #8f5a1743
-def vortex_fields(lat, x, storms: pd.DataFrame):
-    """ERA5-like storm vortices on the grid `lat` (ny,) x unwrapped `x` (nx,): (du, dv) of shape (3, ny, nx) for LEVELS
-    and the msl change (Pa, (ny, nx)). `storms`: rows of `simulate_tracks` (lat, x, wind_kt, pres_hpa, rmax_km, hemi)."""
-    du = np.zeros((len(LEVELS), lat.size, x.size)); dv = np.zeros_like(du); dp = np.zeros((lat.size, x.size))
-    vt_lev, ro = np.array([0.25, 0.7, 1.0]), 600.0
-    for _, s in storms.iterrows():
-        i0, i1 = np.searchsorted(lat, [s.lat - 15, s.lat + 15]); c = math.cos(math.radians(s.lat))
-        j0, j1 = np.searchsorted(x, [s.x - 15 / c, s.x + 15 / c])
-        if i1 <= i0 or j1 <= j0: continue
-        dy = ((lat[i0:i1] - s.lat) * KM_PER_DEG)[:, None]; dx = ((x[j0:j1] - s.x) * KM_PER_DEG * c)[None, :]
-        r = np.hypot(dx, dy) + 1e-3
-        Ve, Rm = 0.6 * s.wind_kt * MS_PER_KT + 2.0, max(2.5 * s.rmax_km, 70.0)
-        shape = np.where(r < Rm, r / Rm, np.sqrt(Rm / r)) * np.exp(-((r / (8 * Rm)) ** 2))
-        out = (r / ro) * np.exp(1 - r / ro)                                  # outflow / anticyclone radial shape
-        for i in range(len(LEVELS)):
-            vt = Ve * (vt_lev[i] * shape - (0.35 * out if LEVELS[i] == 200 else 0.0))
-            vr = Ve * (0.3 * out if LEVELS[i] == 200 else (-0.25 * shape if LEVELS[i] == 850 else 0.0))
-            du[i, i0:i1, j0:j1] += s.hemi * vt * (-dy / r) + vr * dx / r
-            dv[i, i0:i1, j0:j1] += s.hemi * vt * (dx / r) + vr * dy / r
-        dp[i0:i1, j0:j1] -= 0.7 * (1010.0 - s.pres_hpa) * 100.0 * (1 - np.exp(-((Rm / r) ** 1.5)))
-    return du, dv, dp
 
 # %% ../nbs/00a_world.ipynb #dbd0ade3
 class World:
@@ -464,10 +399,10 @@ class World:
         g, p = self.grid, self.grid.e_perm
         fs = [self.era5_fields(k) for k in ks] if fields is None else fields
         prec = dict(u=0.01, v=0.01, sst=0.01, msl=1.0)     # stored precision (finer than GRIB packing needs; compresses 2x)
-        st = lambda name: (np.round(np.stack([f[name][..., p] for f in fs]) / prec[name]) * prec[name]).astype(np.float32)
+        stored = lambda name: (np.round(np.stack([f[name][..., p] for f in fs]) / prec[name]) * prec[name]).astype(np.float32)
         coords = dict(time=self.times[list(ks)].values, level=np.array(LEVELS, dtype=np.int32), lat=g.e_lat, lon=g.e_lon[p])
-        return xr.Dataset(dict(u=(('time', 'level', 'lat', 'lon'), st('u')), v=(('time', 'level', 'lat', 'lon'), st('v')),
-                               sst=(('time', 'lat', 'lon'), st('sst')), msl=(('time', 'lat', 'lon'), st('msl'))), coords=coords)
+        return xr.Dataset(dict(u=(('time', 'level', 'lat', 'lon'), stored('u')), v=(('time', 'level', 'lat', 'lon'), stored('v')),
+                               sst=(('time', 'lat', 'lon'), stored('sst')), msl=(('time', 'lat', 'lon'), stored('msl'))), coords=coords)
 
 # %% ../nbs/00a_world.ipynb #9ae3a27e
 def _lin_index(src: np.ndarray, dst: np.ndarray):
@@ -493,40 +428,6 @@ def _keyframe_noise(cfg: WorldConfig, tag: int, t_h: float, shape, sigma: float,
     f0 = _smooth_noise([cfg.seed, tag, a], shape, sigma)
     return f0 if w == 0 else f0 * np.float32(math.cos(math.pi * w / 2)) + _smooth_noise([cfg.seed, tag, a + 1], shape, sigma) * np.float32(math.sin(math.pi * w / 2))
 
-def render_storm(tb, t_sfc, lat, x, s, t_h: float, tex):
-    """Draw one storm (a `simulate_tracks` row `s`) into `tb` (kelvin, (ny, nx) on `lat` x unwrapped `x`), in place.
-    `t_sfc` is the surface brightness temperature and `tex` a unit-variance texture on the same grid."""
-    c = math.cos(math.radians(s.lat)); R = s.rcdo_km
-    half = min(4.5 * R / KM_PER_DEG + 1.0, 14.0)
-    i0, i1 = np.searchsorted(lat, [s.lat - half, s.lat + half]); j0, j1 = np.searchsorted(x, [s.x - half / c, s.x + half / c])
-    if i1 <= i0 or j1 <= j0: return tb
-    f32 = np.float32
-    dy = ((lat[i0:i1] - s.lat) * KM_PER_DEG)[:, None].astype(f32); dx = ((x[j0:j1] - s.x) * KM_PER_DEG * c)[None, :].astype(f32)
-    r = np.hypot(dx, dy) + f32(1e-3); th = np.arctan2(dy, dx)
-    T, Ts, tx = tb[i0:i1, j0:j1], t_sfc[i0:i1, j0:j1], tex[i0:i1, j0:j1]
-    V, S, h = s.wind_kt, s.shear, s.hemi
-    org = float(np.clip((V - 20.0) / 50.0, 0, 1))
-    t_top = 232.0 - 45.0 * float(np.clip((V - 25.0) / 115.0, 0, 1)) ** 0.7 + 10.0 * float(np.clip((S - 10.0) / 15.0, 0, 1))
-    # CDO, displaced downshear (and cyclonically to its left) by up to 0.5 R
-    off = 0.5 * R * min(S / 20.0, 1.0)
-    a = math.atan2(s.shear_v, s.shear_u) + h * math.radians(30)
-    rc = np.hypot(dx - f32(off * math.cos(a)), dy - f32(off * math.sin(a)))
-    q = rc / f32(R)
-    cover = f32(0.7 + 0.3 * org) * (1 - _S((q - 1) * 4)) * np.clip(1 + f32(0.4 - 0.3 * org) * tx, 0, 1)
-    out = np.minimum(T, Ts - cover * (Ts - (t_top + 14.0 * q * q + 3.0 * tx)))
-    # spiral bands: constant phase along theta = const - h ln(r / R) / tan(pitch) + h spin t
-    qr = r / f32(R)
-    phase = s.arms * (th + f32(h / math.tan(math.radians(s.pitch))) * np.log(qr)) + f32(s.phase - s.arms * h * math.radians(s.spin) * t_h)
-    env = np.exp(-(((qr - 2.0) / 1.4) ** 2)) * _S((qr - 0.6) * 4)
-    band = (0.5 + 0.5 * np.cos(phase)) ** 3 * env * f32(0.5 + 0.5 * org) * np.clip(0.9 + 0.25 * tx, 0, 1)
-    out = np.minimum(out, Ts - band * (Ts - (t_top + 15.0 + 15.0 * qr / 4)))
-    if V > 65:   # the eye: clear and warm for an intense, unsheared storm
-        clear = float(np.clip((V - 65.0) / 35.0, 0, 1)) * (1 - float(np.clip((S - 12.0) / 10.0, 0, 1)))
-        eye = np.exp(-((r / f32(max(0.5 * s.rmax_km, 8.0))) ** 4))
-        out = out + eye * f32(clear) * np.maximum(Ts - 6.0 - out, 0)
-    tb[i0:i1, j0:j1] = out
-    return tb
-
 # %% ../nbs/00a_world.ipynb #3a5df8b3
 def _coarse_index(n: int, f: int):
     "Indices / weights to upsample a grid coarser by the factor `f` (n//f + 2 points) to `n` points."
@@ -536,28 +437,28 @@ def _coarse_index(n: int, f: int):
 def gridsat_tb(world: World, k: int, era5: dict | None = None) -> np.ndarray:
     "The IR brightness temperature (K, float32, NaN = missing) at time index `k` on the unwrapped IR grid (lat, x)."
     cfg, g, t_h, f32 = world.cfg, world.grid, k * world.cfg.dt_h, np.float32
-    f = world.era5_fields(k) if era5 is None else era5
+    fields = world.era5_fields(k) if era5 is None else era5
     ey, ex = _lin_index(g.e_lat, g.ir_lat), _lin_index(g.e_x, g.ir_x)
     lat = g.ir_lat[:, None].astype(f32)
     land = world.ir_land
-    sst = _upsample(f['sst_filled'].astype(f32), *ey, *ex)
+    sst = _upsample(fields['sst_filled'].astype(f32), *ey, *ex)
     lst = ((world.times[k].hour + world.times[k].minute / 60 + g.ir_x / 15.0) % 24)[None, :]
     t_land = (299.0 + 9.0 * np.cos(2 * np.pi * (lst - 13.0) / 24)).astype(f32)
     t_sfc = sst - f32(3.0) + land * (t_land - sst + f32(3.0))
     ny, nx = t_sfc.shape
     cy, cx = _coarse_index(ny, 5), _coarse_index(nx, 5); cshape = (ny // 5 + 2, nx // 5 + 2)
-    F = _upsample(_keyframe_noise(cfg, 41, t_h, cshape, 2.0), *cy, *cx)       # convective cells, ~0.7 deg
-    Fm = _upsample(_keyframe_noise(cfg, 42, t_h, cshape, 5.0), *cy, *cx)      # cloud sheets, ~2 deg
+    cells = _upsample(_keyframe_noise(cfg, 41, t_h, cshape, 2.0), *cy, *cx)   # convective cells, ~0.7 deg
+    sheets = _upsample(_keyframe_noise(cfg, 42, t_h, cshape, 5.0), *cy, *cx)  # cloud sheets, ~2 deg
     fy, fx = _coarse_index(ny, 2), _coarse_index(nx, 2)
     tex = _upsample(_smooth_noise([cfg.seed, 43, k], (ny // 2 + 2, nx // 2 + 2), 1.5), *fy, *fx)
     itcz = thermal_equator(cfg) + 3.0
-    p_conv = (1.2 * np.exp(-(((lat - itcz) / 5.0) ** 2)) + 0.5 * _S((sst - 301.15) * 2) * (1 - land)
+    p_conv = (1.2 * np.exp(-(((lat - itcz) / 5.0) ** 2)) + 0.5 * smooth_step((sst - 301.15) * 2) * (1 - land)
               + 0.7 * land * np.maximum(np.cos(2 * np.pi * (lst - 16.0) / 24), 0).astype(f32))
-    cover = np.clip((F - (2.3 - p_conv)) / 1.2, 0, 1)
+    cover = np.clip((cells - (2.3 - p_conv)) / 1.2, 0, 1)
     tb = t_sfc - np.sqrt(cover) * (t_sfc - (235.0 - 25.0 * cover + 6.0 * tex))   # cold cores, thin warm edges
-    vpol = _upsample(f['v_env'][1].astype(f32), *ey, *ex) * np.sign(lat)
-    midlat = _S((np.abs(lat) - 30.0) / 3.0)
-    cover_m = np.clip((Fm + midlat * (0.15 * vpol + 1.0) - 1.4) / 1.0, 0, 0.9)    # cirrus; frontal cloud poleward of 30
+    vpol = _upsample(fields['v_env'][1].astype(f32), *ey, *ex) * np.sign(lat)
+    midlat = smooth_step((np.abs(lat) - 30.0) / 3.0)
+    cover_m = np.clip((sheets + midlat * (0.15 * vpol + 1.0) - 1.4) / 1.0, 0, 0.9)    # cirrus; frontal cloud poleward of 30
     tb = np.minimum(tb, t_sfc - cover_m * (t_sfc - (250.0 - 10.0 * midlat + 8.0 * tex)))
     tb = tb - 2.5 * np.clip(tex, 0, 3) * (1 - land)                           # shallow cumulus
     for _, s in world.storms_at(k).iterrows():
@@ -579,14 +480,11 @@ def _add_gaps(cfg: WorldConfig, k: int, tb: np.ndarray) -> np.ndarray:
         for i in rng.integers(0, ny, rng.integers(2, 6)): tb[i:i + rng.integers(1, 4)] = np.nan
     return tb
 
-World.gridsat_tb = gridsat_tb
-
 # %% ../nbs/00a_world.ipynb #8d15ae91
 IBTRACS_NAME = 'ibtracs.ALL.list.v04r01.csv'
 
 def _write_day(world: World, ks, out: Path) -> dict:
     "Write the GridSat frames and the ERA5 files of the time indices `ks` (one day)."
-    from cyclonediff.data import write_era5, write_era5_zip, write_gridsat
     cfg, g = world.cfg, world.grid
     fields, gs = [], []
     for k in ks:
@@ -609,14 +507,17 @@ def _write_day(world: World, ks, out: Path) -> dict:
 _WORKER_WORLD = None   # the world of a make_world worker process (set by its initializer; unused otherwise)
 
 def _init_worker(cfg: dict):
+    "Build the world of a worker process once, from the plain config."
     global _WORKER_WORLD
     _WORKER_WORLD = World(WorldConfig(**cfg))
 
 def _write_day_task(ks, out: str) -> dict:
+    "One day written by a worker process, with the world its initializer built."
     return _write_day(_WORKER_WORLD, ks, Path(out))
 
+# %% ../nbs/00a_world.ipynb #2f8a5d13
 def ibtracs_table(world: World) -> pd.DataFrame:
-    "The IBTrACS columns of the tracks (what `cyclonediff.data.write_ibtracs_csv` takes)."
+    "The IBTrACS columns of the tracks (what `cyclonediff.formats.write_ibtracs_csv` takes)."
     t = world.tracks
     return t[['sid', 'name', 'basin', 'subbasin', 'season', 'time', 'lat', 'lon', 'wind_kt', 'pres_hpa']].assign(nature='TS')
 
@@ -624,7 +525,6 @@ def make_world(out_dir, cfg: WorldConfig | None = None, *, workers: int = 0, pro
     """Simulate a world (`cfg`, with field `overrides` such as n_storms=3, days=2) and write it under `out_dir` in
     the real formats. Returns paths: root, ibtracs, gridsat (list), era5 (list), truth, config."""
     import yaml
-    from cyclonediff.data import write_ibtracs_csv
     cfg = (cfg or WorldConfig()).replace(**overrides) if overrides else (cfg or WorldConfig())
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     world = World(cfg)
@@ -634,11 +534,10 @@ def make_world(out_dir, cfg: WorldConfig | None = None, *, workers: int = 0, pro
     if workers > 0:   # each worker rebuilds the world from the plain config once (cheap next to rendering)
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
-        import cyclonediff.world as mod
         ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')   # fork: scripts need no __main__ guard
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=mod._init_worker,
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(asdict(cfg),)) as ex:
-            results = list(ex.map(mod._write_day_task, days, [str(out)] * len(days)))
+            results = list(ex.map(_write_day_task, days, [str(out)] * len(days)))
     else:
         it = days
         if progress:
@@ -647,8 +546,8 @@ def make_world(out_dir, cfg: WorldConfig | None = None, *, workers: int = 0, pro
         results = [_write_day(world, ks, out) for ks in it]
     for r in results: paths['gridsat'] += r['gridsat']; paths['era5'] += r['era5']
     truth = dict(config=asdict(cfg), tracks=json.loads(world.tracks.assign(time=world.tracks.time.dt.strftime('%Y-%m-%d %H:%M:%S')).to_json(orient='split', index=False)))
-    paths['truth'] = out / 'truth.json'; paths['truth'].write_text(json.dumps(truth))
-    paths['config'] = out / 'world.yaml'; paths['config'].write_text(yaml.safe_dump(json.loads(json.dumps(asdict(cfg))), sort_keys=False))
+    paths['truth'] = write_text(out / 'truth.json', json.dumps(truth))
+    paths['config'] = write_text(out / 'world.yaml', yaml.safe_dump(json.loads(json.dumps(asdict(cfg))), sort_keys=False))
     return paths
 
 def storm_truth(world) -> pd.DataFrame:

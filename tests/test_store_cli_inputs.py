@@ -11,8 +11,9 @@ import torch
 import zarr
 
 from cyclonediff.data import DataConfig
-from cyclonediff.store import (CycloneDataset, Sources, SplitConfig, build_store, inspect_store, read_manifest,
-                               sample_index, sources_from_world)
+from cyclonediff.datasets import CycloneDataset
+from cyclonediff.store import (Sources, SplitConfig, build_store, inspect_store, read_manifest, sample_index,
+                               sources_from_world)
 from cyclonediff.world import make_world, world_preset
 
 CFG = DataConfig(patch_size=40, image_size=32, leads_h=(3, 6))

@@ -30,7 +30,7 @@ def _check_prediction(prediction):
 class LossConfig:
     # -- noise schedule / diffusion loss
     num_train_timesteps: int = 1000
-    beta_schedule: str = 'linear'          # 'linear' (seed 001), 'scaled_linear' (Stable Diffusion), 'cosine' (Nichol & Dhariwal)
+    beta_schedule: str = 'linear'          # 'linear' (seed 001, the review), 'scaled_linear' (Stable Diffusion), 'cosine' (Nichol & Dhariwal)
     beta_start: float = 8.5e-4
     beta_end: float = 0.012
     prediction: str = 'eps'                # what the UNet predicts: 'eps' | 'v' | 'x0'

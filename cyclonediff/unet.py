@@ -23,7 +23,7 @@ __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'spatial_encoding', 'SpatialPosi
 @dataclass(kw_only=True)
 class UNetConfig:
     "Sizes of the condition encoder and the latent UNet (defaults: the seed model)."
-    latent_channels: int = 64        # channels of the VAE latent (seed 001: 64; seed 000, the improvement list: 16 or 8)
+    latent_channels: int = 64        # channels of the VAE latent (64 in seed 001, the review; 16 or 8 in seed 000, the improvements)
     in_gridsat: int = 1              # IR frames in the condition: 1 + DataConfig.history
     in_era5: int = 4                 # ERA5 channels (u500, v500, sst, shear)
     cond_channels: int = 128         # condition encoder output = downsampler width (= base_channels in the seed model)

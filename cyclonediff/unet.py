@@ -327,8 +327,7 @@ class CycloneUNet(nn.Module):
         cfg = UNetConfig(**overrides) if cfg is None else replace(cfg, **overrides)   # a copy: the model owns its config
         self.cfg = cfg
         groups, temb_channels = cfg.norm_groups, 4 * cfg.base_channels
-        # condition path: full-resolution encoder, then a downsampler built from the encoder's own width (the fix
-        # of the bug that seed 001, the review of the cyclone model, found)
+        # condition path: full-resolution encoder, then a downsampler as wide as its output (seed 001, the review, found that bug)
         self.cond_encoder = ConditionEncoder(cfg)
         self.cond_down = ConditionDownsampler(self.cond_encoder.out_channels,
                                               factor=cfg.image_size // cfg.latent_size // cfg.cond_patch)

@@ -22,11 +22,15 @@ import torch.nn.functional as F
 SCHEDULES = ('linear', 'scaled_linear', 'cosine')
 PREDICTIONS = ('eps', 'v', 'x0')
 
+def _check_prediction(prediction):
+    if prediction not in PREDICTIONS: raise ValueError(f"prediction={prediction!r}; expected one of {PREDICTIONS}")
+    return prediction
+
 @dataclass(kw_only=True)
 class LossConfig:
     # -- noise schedule / diffusion loss
     num_train_timesteps: int = 1000
-    beta_schedule: str = 'linear'          # 'linear' (seed), 'scaled_linear' (Stable Diffusion), 'cosine' (Nichol & Dhariwal)
+    beta_schedule: str = 'linear'          # 'linear' (seed 001, the review), 'scaled_linear' (Stable Diffusion), 'cosine' (Nichol & Dhariwal)
     beta_start: float = 8.5e-4
     beta_end: float = 0.012
     prediction: str = 'eps'                # what the UNet predicts: 'eps' | 'v' | 'x0'
@@ -75,29 +79,27 @@ def make_betas(kind: str = 'linear', num_timesteps: int = 1000, beta_start: floa
     if kind == 'scaled_linear':
         return torch.linspace(beta_start ** 0.5, beta_end ** 0.5, T, dtype=torch.float64) ** 2
     if kind == 'cosine':
-        f = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
-        return torch.tensor([min(1 - f((i + 1) / T) / f(i / T), max_beta) for i in range(T)], dtype=torch.float64)
+        alpha_bar = lambda u: math.cos((u + 0.008) / 1.008 * math.pi / 2) ** 2
+        return torch.tensor([min(1 - alpha_bar((i + 1) / T) / alpha_bar(i / T), max_beta) for i in range(T)], dtype=torch.float64)
     raise ValueError(f"beta schedule {kind!r}; expected one of {SCHEDULES}")
 
+# %% ../nbs/03_losses.ipynb #c3e0c003
 _DIFFUSERS_SCHEDULE = {'linear': 'linear', 'scaled_linear': 'scaled_linear', 'cosine': 'squaredcos_cap_v2'}
 _DIFFUSERS_PREDICTION = {'eps': 'epsilon', 'v': 'v_prediction', 'x0': 'sample'}
 
-def _check_prediction(prediction):
-    if prediction not in PREDICTIONS: raise ValueError(f"prediction={prediction!r}; expected one of {PREDICTIONS}")
-    return prediction
-
 class NoiseSchedule(nn.Module):
-    "DDPM noise schedule: buffers `betas, alphas_cumprod, sqrt_ab, sqrt_1m_ab, snr` of shape (T,)."
+    "DDPM noise schedule: buffers `betas, alphas_cumprod, sqrt_alphas_cumprod, sqrt_one_minus_alphas_cumprod, snr`, (T,)."
     def __init__(self, kind: str = 'linear', num_timesteps: int = 1000, beta_start: float = 8.5e-4,
                  beta_end: float = 0.012, prediction: str = 'eps'):
         super().__init__()
         self.kind, self.num_timesteps = kind, int(num_timesteps)
         self.beta_start, self.beta_end, self.prediction = beta_start, beta_end, _check_prediction(prediction)
         betas = make_betas(kind, num_timesteps, beta_start, beta_end)
-        ab = torch.cumprod(1 - betas, 0)
-        for name, v in dict(betas=betas, alphas_cumprod=ab, sqrt_ab=ab.sqrt(), sqrt_1m_ab=(1 - ab).sqrt(),
-                            snr=ab / (1 - ab)).items():
-            self.register_buffer(name, v.float(), persistent=False)
+        alphas_cumprod = torch.cumprod(1 - betas, 0)
+        buffers = dict(betas=betas, alphas_cumprod=alphas_cumprod, sqrt_alphas_cumprod=alphas_cumprod.sqrt(),
+                       sqrt_one_minus_alphas_cumprod=(1 - alphas_cumprod).sqrt(), snr=alphas_cumprod / (1 - alphas_cumprod))
+        for name, values in buffers.items():
+            self.register_buffer(name, values.float(), persistent=False)
 
     @classmethod
     def from_config(cls, cfg: LossConfig) -> 'NoiseSchedule':
@@ -105,11 +107,10 @@ class NoiseSchedule(nn.Module):
 
     def extra_repr(self): return f"kind={self.kind!r}, T={self.num_timesteps}, prediction={self.prediction!r}"
 
-    def _at(self, name: str, t: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        "Buffer `name` at integer timesteps t (B,), shaped (B, 1, 1, ...) to broadcast against x."
-        buf = getattr(self, name)
-        if buf.device != x.device: buf = buf.to(x.device)
-        return buf[t.to(x.device).long()].view(-1, *([1] * (x.ndim - 1)))
+    def _signal_and_noise_scales(self, t: torch.Tensor, x: torch.Tensor) -> tuple:
+        "(sqrt(alpha_bar_t), sqrt(1 - alpha_bar_t)) at integer timesteps t (B,), shaped (B, 1, 1, ...) like x."
+        index, shape = t.to(x.device).long(), (-1, *([1] * (x.ndim - 1)))
+        return tuple(buf.to(x.device)[index].view(shape) for buf in (self.sqrt_alphas_cumprod, self.sqrt_one_minus_alphas_cumprod))
 
     def sample_timesteps(self, n: int, device=None, generator: torch.Generator | None = None) -> torch.Tensor:
         "n timesteps drawn uniformly from {0, ..., T-1} (int64)."
@@ -117,38 +118,41 @@ class NoiseSchedule(nn.Module):
         return torch.randint(0, self.num_timesteps, (n,), generator=generator, device=dev).to(device or dev)
 
     def q_sample(self, z0: torch.Tensor, t: torch.Tensor, noise: torch.Tensor) -> torch.Tensor:
-        "Noised latent z_t = sqrt(ab_t) z0 + sqrt(1 - ab_t) noise."
-        return self._at('sqrt_ab', t, z0) * z0 + self._at('sqrt_1m_ab', t, z0) * noise
+        "Noised latent z_t = sqrt(alpha_bar_t) z0 + sqrt(1 - alpha_bar_t) noise."
+        signal, noise_scale = self._signal_and_noise_scales(t, z0)
+        return signal * z0 + noise_scale * noise
 
     def target(self, z0: torch.Tensor, noise: torch.Tensor, t: torch.Tensor, prediction: str | None = None) -> torch.Tensor:
         "Regression target for `prediction` ('eps' noise, 'v' velocity, 'x0' clean latent)."
-        p = _check_prediction(prediction or self.prediction)
-        if p == 'eps': return noise
-        if p == 'x0': return z0
-        return self._at('sqrt_ab', t, z0) * noise - self._at('sqrt_1m_ab', t, z0) * z0
+        predicts = _check_prediction(prediction or self.prediction)
+        if predicts == 'eps': return noise
+        if predicts == 'x0': return z0
+        signal, noise_scale = self._signal_and_noise_scales(t, z0)
+        return signal * noise - noise_scale * z0
 
     def pred_to_x0(self, pred: torch.Tensor, z_t: torch.Tensor, t: torch.Tensor, prediction: str | None = None) -> torch.Tensor:
         "Clean-latent estimate from a network prediction of kind `prediction` at z_t."
-        p = _check_prediction(prediction or self.prediction)
-        if p == 'x0': return pred
-        a, s = self._at('sqrt_ab', t, z_t), self._at('sqrt_1m_ab', t, z_t)
-        if p == 'eps': return (z_t - s * pred) / a
-        return a * z_t - s * pred
+        predicts = _check_prediction(prediction or self.prediction)
+        if predicts == 'x0': return pred
+        signal, noise_scale = self._signal_and_noise_scales(t, z_t)
+        if predicts == 'eps': return (z_t - noise_scale * pred) / signal
+        return signal * z_t - noise_scale * pred
 
     def pred_to_eps(self, pred: torch.Tensor, z_t: torch.Tensor, t: torch.Tensor, prediction: str | None = None) -> torch.Tensor:
         "Noise estimate from a network prediction of kind `prediction` at z_t."
-        p = _check_prediction(prediction or self.prediction)
-        if p == 'eps': return pred
-        a, s = self._at('sqrt_ab', t, z_t), self._at('sqrt_1m_ab', t, z_t)
-        if p == 'x0': return (z_t - a * pred) / s
-        return s * z_t + a * pred
+        predicts = _check_prediction(prediction or self.prediction)
+        if predicts == 'eps': return pred
+        signal, noise_scale = self._signal_and_noise_scales(t, z_t)
+        if predicts == 'x0': return (z_t - signal * pred) / noise_scale
+        return noise_scale * z_t + signal * pred
 
     def pred_to_v(self, pred: torch.Tensor, z_t: torch.Tensor, t: torch.Tensor, prediction: str | None = None) -> torch.Tensor:
         "Velocity estimate from a network prediction of kind `prediction` at z_t."
-        p = _check_prediction(prediction or self.prediction)
-        if p == 'v': return pred
-        x0, eps = self.pred_to_x0(pred, z_t, t, p), self.pred_to_eps(pred, z_t, t, p)
-        return self._at('sqrt_ab', t, z_t) * eps - self._at('sqrt_1m_ab', t, z_t) * x0
+        predicts = _check_prediction(prediction or self.prediction)
+        if predicts == 'v': return pred
+        x0, eps = self.pred_to_x0(pred, z_t, t, predicts), self.pred_to_eps(pred, z_t, t, predicts)
+        signal, noise_scale = self._signal_and_noise_scales(t, z_t)
+        return signal * eps - noise_scale * x0
 
     def to_diffusers_config(self, **extra) -> dict:
         """Keyword arguments for a diffusers scheduler (DDPMScheduler, DDIMScheduler, DPMSolverMultistepScheduler...)
@@ -198,33 +202,35 @@ class DiffusionLoss(nn.Module):
         return loss, logs
 
 # %% ../nbs/03_losses.ipynb #034b4cf0
-_LPIPS_TV = {'alex': 'AlexNet_Weights', 'vgg': 'VGG16_Weights', 'squeeze': 'SqueezeNet1_1_Weights'}
+_LPIPS_TORCHVISION_WEIGHTS = {'alex': 'AlexNet_Weights', 'vgg': 'VGG16_Weights', 'squeeze': 'SqueezeNet1_1_Weights'}
+
+def lpips_backbone_file(net: str = 'alex', path: str | os.PathLike | None = None) -> tuple[Path, str]:
+    "Where the LPIPS trunk weights are looked for, and the URL they come from: (path, url)."
+    import torchvision.models as tvm
+    url = getattr(tvm, _LPIPS_TORCHVISION_WEIGHTS[net]).IMAGENET1K_V1.url
+    if path is not None: return Path(path).expanduser(), url
+    return Path(torch.hub.get_dir()) / 'checkpoints' / url.rsplit('/', 1)[-1], url
+
+def _load_trunk(trunk: nn.Module, file: Path):
+    "Copy torchvision `features.<i>.*` weights into an lpips trunk whose slices name their layers '<i>'."
+    saved = torch.load(file, map_location='cpu', weights_only=True)
+    saved = saved.get('state_dict', saved)
+    renamed = {}
+    for name in trunk.state_dict():
+        slice_name, index, leaf = name.split('.', 2)
+        key = f'features.{index}.{leaf}'
+        if key not in saved:
+            raise KeyError(f"{file}: no tensor {key!r}; expected a torchvision state dict for this LPIPS trunk")
+        renamed[name] = saved[key]
+    trunk.load_state_dict(renamed)
+
+# %% ../nbs/03_losses.ipynb #c3e0c007
 _WARNED: set = set()
 
 def _warn_once(key: str, msg: str):
     if key not in _WARNED:
         _WARNED.add(key)
         warnings.warn(msg, stacklevel=3)
-
-def lpips_backbone_file(net: str = 'alex', path: str | os.PathLike | None = None) -> tuple[Path, str]:
-    "Where the LPIPS trunk weights are looked for, and the URL they come from: (path, url)."
-    import torchvision.models as tvm
-    url = getattr(tvm, _LPIPS_TV[net]).IMAGENET1K_V1.url
-    if path is not None: return Path(path).expanduser(), url
-    return Path(torch.hub.get_dir()) / 'checkpoints' / url.rsplit('/', 1)[-1], url
-
-def _load_trunk(trunk: nn.Module, file: Path):
-    "Copy torchvision `features.<i>.*` weights into an lpips trunk whose slices name their layers '<i>'."
-    sd = torch.load(file, map_location='cpu', weights_only=True)
-    sd = sd.get('state_dict', sd)
-    new = {}
-    for name in trunk.state_dict():
-        slice_, i, leaf = name.split('.', 2)
-        key = f'features.{i}.{leaf}'
-        if key not in sd:
-            raise KeyError(f"{file}: no tensor {key!r}; expected a torchvision state dict for this LPIPS trunk")
-        new[name] = sd[key]
-    trunk.load_state_dict(new)
 
 class Perceptual(nn.Module):
     "Frozen LPIPS distance per sample, (x, y) in [-1, 1] of shape (B, C, H, W) -> (B,). `enabled` False if 'off'."
@@ -275,7 +281,7 @@ class Perceptual(nn.Module):
         if not self.enabled: return x.new_zeros(B)
         if min(H, W) < 32:
             raise ValueError(f"Perceptual: LPIPS needs images of at least 32x32 pixels, got {H}x{W}")
-        rgb = lambda a: a.reshape(B * C, 1, H, W).expand(-1, 3, -1, -1)
+        rgb = lambda images: images.reshape(B * C, 1, H, W).expand(-1, 3, -1, -1)
         return self.lpips(rgb(x), rgb(y)).view(B, C).mean(1)
 
 def make_perceptual(cfg: LossConfig, weight: float) -> Perceptual | None:
@@ -312,11 +318,11 @@ class LatentDiffusionLoss(nn.Module):
         x0_hat = self.schedule.pred_to_x0(pred, z_t, t, self.diffusion.prediction)
         if keep is not None: x0_hat, target_image = x0_hat[keep], target_image[keep]   # host sync only with lpips_max_t
         if x0_hat.shape[0] == 0:
-            lp = loss.new_zeros(())
+            lpips_term = loss.new_zeros(())
         else:
-            lp = self.perceptual(decode(x0_hat / scaling_factor), target_image).mean()
-        loss = loss + self.cfg.lpips_weight * lp
-        logs.update({f'{split}/lpips': lp.detach(), f'{split}/loss': loss.detach()})
+            lpips_term = self.perceptual(decode(x0_hat / scaling_factor), target_image).mean()
+        loss = loss + self.cfg.lpips_weight * lpips_term
+        logs.update({f'{split}/lpips': lpips_term.detach(), f'{split}/loss': loss.detach()})
         return loss, logs
 
 # %% ../nbs/03_losses.ipynb #e912d7b6
@@ -329,10 +335,10 @@ def kl_weight_at(epoch_or_step: float, cfg: LossConfig) -> float:
 def recon_loss(inputs: torch.Tensor, recon: torch.Tensor, l1_weight: float = 1.0, mse_weight: float = 1.0,
                reduction: str = 'none') -> torch.Tensor:
     "Pixel reconstruction error l1_weight*|x - x_hat| + mse_weight*(x - x_hat)^2, elementwise ('none') or 'mean'."
-    d = inputs.float() - recon.float()
-    r = l1_weight * d.abs() + mse_weight * d.pow(2)
-    if reduction == 'none': return r
-    if reduction == 'mean': return r.mean()
+    error = inputs.float() - recon.float()
+    loss = l1_weight * error.abs() + mse_weight * error.pow(2)
+    if reduction == 'none': return loss
+    if reduction == 'mean': return loss.mean()
     raise ValueError(f"recon_loss reduction={reduction!r}; expected 'none' or 'mean'")
 
 class VAELoss(nn.Module):
@@ -345,24 +351,25 @@ class VAELoss(nn.Module):
 
     def terms(self, inputs, recon, posterior, kl_weight: float | None = None) -> dict:
         "All loss terms as live tensors: nll, kl, kl_weight, rec, l1, mse, lpips."
-        c = self.cfg
-        d = inputs.float() - recon.float()
-        l1, mse = d.abs(), d.pow(2)
-        rec = c.l1_weight * l1 + c.mse_weight * mse
-        lp = None
-        if c.perceptual_weight > 0 and self.perceptual is not None and self.perceptual.enabled:
-            lp = self.perceptual(recon, inputs)                                   # (B,)
-            rec = rec + c.perceptual_weight * lp.view(-1, *([1] * (rec.ndim - 1)))
+        cfg = self.cfg
+        error = inputs.float() - recon.float()
+        l1, mse = error.abs(), error.pow(2)
+        rec = cfg.l1_weight * l1 + cfg.mse_weight * mse
+        lpips_dist = None
+        if cfg.perceptual_weight > 0 and self.perceptual is not None and self.perceptual.enabled:
+            lpips_dist = self.perceptual(recon, inputs)                           # (B,)
+            rec = rec + cfg.perceptual_weight * lpips_dist.view(-1, *([1] * (rec.ndim - 1)))
         nll = rec / torch.exp(self.logvar) + self.logvar
         kl = posterior.kl().float()                                              # (B,) summed over latent elements
         B = inputs.shape[0]
-        if c.vae_reduction == 'sum':
+        if cfg.vae_reduction == 'sum':
             nll_loss, kl_loss = nll.sum() / B, kl.sum() / B
         else:
             nll_loss, kl_loss = nll.mean(), kl.sum() / posterior.mean.numel()
-        kw = c.kl_weight if kl_weight is None else kl_weight
-        out = dict(nll=nll_loss, kl=kl_loss, kl_weight=torch.tensor(float(kw), dtype=torch.float64), rec=rec.mean(), l1=l1.mean(), mse=mse.mean())
-        if lp is not None: out['lpips'] = lp.mean()
+        weight = cfg.kl_weight if kl_weight is None else kl_weight
+        out = dict(nll=nll_loss, kl=kl_loss, kl_weight=torch.tensor(float(weight), dtype=torch.float64), rec=rec.mean(),
+                   l1=l1.mean(), mse=mse.mean())
+        if lpips_dist is not None: out['lpips'] = lpips_dist.mean()
         return out
 
     @staticmethod
@@ -371,9 +378,9 @@ class VAELoss(nn.Module):
 
     def forward(self, inputs, recon, posterior, kl_weight: float | None = None, split: str = 'train'):
         "kl_weight: pass kl_weight_at(epoch, cfg) for annealing; None = cfg.kl_weight."
-        p = self.terms(inputs, recon, posterior, kl_weight)
-        loss = p['nll'] + float(p['kl_weight']) * p['kl']
-        return loss, self._logs(split, p, logvar=self.logvar, loss=loss)
+        terms = self.terms(inputs, recon, posterior, kl_weight)
+        loss = terms['nll'] + float(terms['kl_weight']) * terms['kl']
+        return loss, self._logs(split, terms, logvar=self.logvar, loss=loss)
 
 # %% ../nbs/03_losses.ipynb #08cc07e2
 class ActNorm(nn.Module):
@@ -398,10 +405,11 @@ class ActNorm(nn.Module):
             self._init_checked = True
         return self.scale * (x + self.loc)
 
-def _weights_init(m):
-    if isinstance(m, nn.Conv2d): nn.init.normal_(m.weight, 0.0, 0.02)
-    elif isinstance(m, nn.BatchNorm2d):
-        nn.init.normal_(m.weight, 1.0, 0.02); nn.init.zeros_(m.bias)
+def _dcgan_init(module):
+    "DCGAN initialisation: conv weights N(0, 0.02), BatchNorm weights N(1, 0.02) and biases 0."
+    if isinstance(module, nn.Conv2d): nn.init.normal_(module.weight, 0.0, 0.02)
+    elif isinstance(module, nn.BatchNorm2d):
+        nn.init.normal_(module.weight, 1.0, 0.02); nn.init.zeros_(module.bias)
 
 class NLayerDiscriminator(nn.Module):
     "PatchGAN discriminator (pix2pix / latent-diffusion): (B, input_nc, H, W) -> logits (B, 1, h, w)."
@@ -417,7 +425,7 @@ class NLayerDiscriminator(nn.Module):
             layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, stride, 1, bias=bias), Norm(ndf * mult), nn.LeakyReLU(0.2, True)]
         layers += [nn.Conv2d(ndf * mult, 1, 4, 1, 1)]
         self.main = nn.Sequential(*layers)
-        self.apply(_weights_init)
+        self.apply(_dcgan_init)
 
     def forward(self, x): return self.main(x)
 
@@ -436,8 +444,8 @@ def adaptive_weight(nll_loss: torch.Tensor, g_loss: torch.Tensor, last_layer: to
     nll_grads = torch.autograd.grad(nll_loss, last_layer, retain_graph=True)[0]
     g_grads = torch.autograd.grad(g_loss, last_layer, retain_graph=True, allow_unused=True)[0]
     g_norm = g_grads.norm() if g_grads is not None else nll_grads.new_zeros(())
-    d = torch.clamp(nll_grads.norm() / (g_norm + 1e-4), 0.0, 1e4).detach()
-    return d * disc_weight
+    weight = torch.clamp(nll_grads.norm() / (g_norm + 1e-4), 0.0, 1e4).detach()
+    return weight * disc_weight
 
 def disc_factor(step: int, cfg: LossConfig) -> float:
     "cfg.disc_factor from step cfg.disc_start on, 0 before (latent-diffusion's adopt_weight)."
@@ -459,14 +467,14 @@ class VAEGANLoss(nn.Module):
         self.cfg = cfg
         self.vae_loss = VAELoss(cfg, perceptual)
         self.discriminator = NLayerDiscriminator(cfg.disc_in_channels, cfg.disc_ndf, cfg.disc_layers, cfg.disc_norm)
-        self.d_loss_fn = hinge_d_loss if cfg.disc_loss == 'hinge' else vanilla_d_loss
+        self.disc_loss_fn = hinge_d_loss if cfg.disc_loss == 'hinge' else vanilla_d_loss
 
     def disc_active(self, step: int) -> bool: return disc_factor(step, self.cfg) > 0
 
     def generator_loss(self, inputs, recon, posterior, step: int, last_layer: torch.Tensor | None = None,
                        kl_weight: float | None = None, split: str = 'train'):
-        p = self.vae_loss.terms(inputs, recon, posterior, kl_weight)
-        loss = p['nll'] + float(p['kl_weight']) * p['kl']
+        terms = self.vae_loss.terms(inputs, recon, posterior, kl_weight)
+        loss = terms['nll'] + float(terms['kl_weight']) * terms['kl']
         factor = disc_factor(step, self.cfg)
         g_loss = d_weight = loss.new_zeros(())
         if factor > 0:
@@ -477,9 +485,9 @@ class VAEGANLoss(nn.Module):
             elif last_layer is None:
                 d_weight = loss.new_tensor(float(self.cfg.disc_weight))
             else:
-                d_weight = adaptive_weight(p['nll'], g_loss, last_layer, self.cfg.disc_weight)
+                d_weight = adaptive_weight(terms['nll'], g_loss, last_layer, self.cfg.disc_weight)
             loss = loss + d_weight * factor * g_loss
-        logs = VAELoss._logs(split, p, logvar=self.vae_loss.logvar, g_loss=g_loss, d_weight=d_weight,
+        logs = VAELoss._logs(split, terms, logvar=self.vae_loss.logvar, g_loss=g_loss, d_weight=d_weight,
                              disc_factor=torch.tensor(factor), loss=loss)
         return loss, logs
 
@@ -487,7 +495,7 @@ class VAEGANLoss(nn.Module):
         logits_real = self.discriminator(inputs.detach().contiguous())
         logits_fake = self.discriminator(recon.detach().contiguous())
         factor = disc_factor(step, self.cfg)
-        d_loss = factor * self.d_loss_fn(logits_real, logits_fake)
+        d_loss = factor * self.disc_loss_fn(logits_real, logits_fake)
         logs = {f'{split}/disc_loss': d_loss.detach(), f'{split}/logits_real': logits_real.detach().mean(),
                 f'{split}/logits_fake': logits_fake.detach().mean(), f'{split}/disc_factor': torch.tensor(factor)}
         return d_loss, logs

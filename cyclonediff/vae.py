@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['DiagonalGaussian', 'VAEConfig', 'trace_shapes', 'ConvVAE', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample',
-           'Encoder', 'Decoder', 'AutoencoderKL', 'build_vae', 'compute_scaling_factor', 'scale_latents',
-           'unscale_latents', 'PosteriorCollapseWarning', 'latent_stats']
+           'run_checkpointed', 'Encoder', 'Decoder', 'AutoencoderKL', 'build_vae', 'compute_scaling_factor',
+           'scale_latents', 'unscale_latents', 'PosteriorCollapseWarning', 'latent_stats']
 
 # %% ../nbs/01_vae.ipynb #eb197d50
 import math
@@ -44,7 +44,7 @@ class DiagonalGaussian:
     @property
     def shape(self): return self.mean.shape
 
-    def _dims(self): return tuple(range(1, self.mean.ndim))
+    def _non_batch_dims(self): return tuple(range(1, self.mean.ndim))
 
     def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
         "Reparameterised sample $\\mu + \\sigma\\varepsilon$; `generator` (on the latent's device) makes it reproducible."
@@ -62,19 +62,20 @@ class DiagonalGaussian:
         "KL(self || other) per sample, shape (B,); `other=None` is the standard normal prior."
         if self.deterministic:
             return torch.zeros(self.mean.shape[0], device=self.mean.device)
-        m, lv = self.mean.float(), self.logvar.float()
+        mean, logvar = self.mean.float(), self.logvar.float()
         if other is None:
-            return 0.5 * torch.sum(m.pow(2) + lv.exp() - 1.0 - lv, dim=self._dims())
-        om, olv = other.mean.float(), other.logvar.float()
-        return 0.5 * torch.sum((m - om).pow(2) / olv.exp() + (lv - olv).exp() - 1.0 - lv + olv, dim=self._dims())
+            return 0.5 * torch.sum(mean.pow(2) + logvar.exp() - 1.0 - logvar, dim=self._non_batch_dims())
+        other_mean, other_logvar = other.mean.float(), other.logvar.float()
+        return 0.5 * torch.sum((mean - other_mean).pow(2) / other_logvar.exp() + (logvar - other_logvar).exp() - 1.0
+                               - logvar + other_logvar, dim=self._non_batch_dims())
 
     def nll(self, sample: torch.Tensor, dims=None) -> torch.Tensor:
         "Negative log-likelihood of `sample` under the posterior, summed over `dims` (default: all but batch)."
         if self.deterministic:
             return torch.zeros(self.mean.shape[0], device=self.mean.device)
-        dims = self._dims() if dims is None else dims
-        m, lv = self.mean.float(), self.logvar.float()
-        return 0.5 * torch.sum(math.log(2.0 * math.pi) + lv + (sample.float() - m).pow(2) / lv.exp(), dim=dims)
+        dims = self._non_batch_dims() if dims is None else dims
+        mean, logvar = self.mean.float(), self.logvar.float()
+        return 0.5 * torch.sum(math.log(2.0 * math.pi) + logvar + (sample.float() - mean).pow(2) / logvar.exp(), dim=dims)
 
     def detach(self) -> "DiagonalGaussian":
         return DiagonalGaussian(self.mean.detach(), self.logvar.detach(), self.deterministic)
@@ -91,11 +92,11 @@ class VAEConfig:
     out_channels: int = 1
     latent_channels: int | None = None      # conv: 64 if None; kl: LDM embed_dim, = z_channels if None
     norm_groups: int = 32                   # GroupNorm groups (both kinds)
-    # kind='conv' (seed 001 ConvVAE)
+    # kind='conv': the ConvVAE of seed 001 (the review of the cyclone model)
     enc_channels: tuple = (64, 128, 256)    # one stride-2 conv per entry
     dec_channels: tuple = (256, 128, 64, 64)  # conv latent->[0], then stride-2 ConvT [i]->[i+1]
     out_activation: str = 'none'            # 'none' | 'tanh' (see the ConvVAE section for why 'none')
-    # kind='kl' (seed 004, LDM AutoencoderKL)
+    # kind='kl': the LDM AutoencoderKL of seed 004 (the RadioDiff VAE stage)
     ch: int = 128
     ch_mult: tuple = (1, 2, 4)              # len-1 downsamplings: 320 -> 80
     num_res_blocks: int = 2
@@ -129,20 +130,29 @@ class VAEConfig:
         return 2 ** len(self.enc_channels) if self.kind == 'conv' else 2 ** (len(self.ch_mult) - 1)
 
 # %% ../nbs/01_vae.ipynb #92c514ac
-def _group_norm(channels: int, groups: int) -> nn.GroupNorm:
+def _ldm_group_norm(channels: int, groups: int) -> nn.GroupNorm:
+    "LDM's GroupNorm (eps 1e-6); `groups` must divide `channels` (the UNet's `group_norm` falls back to a gcd instead)."
     if channels % groups:
         raise ValueError(f"VAEConfig.norm_groups: {channels} channels do not divide into {groups} GroupNorm groups")
     return nn.GroupNorm(groups, channels, eps=1e-6, affine=True)
 
 
 class _VAEBase(nn.Module):
-    "Interface shared by ConvVAE and AutoencoderKL."
+    "Interface shared by ConvVAE and AutoencoderKL; a subclass names its `kind` and builds its layers after `__init__`."
+    kind: str
+
+    def __init__(self, cfg: VAEConfig):
+        super().__init__()
+        if cfg.kind != self.kind:
+            raise ValueError(f"{type(self).__name__}: VAEConfig.kind must be {self.kind!r}, got {cfg.kind!r}")
+        self.cfg = cfg
+
     def _check_input(self, x: torch.Tensor):
-        f = self.cfg.downsample_factor
+        factor = self.cfg.downsample_factor
         if x.ndim != 4 or x.shape[1] != self.cfg.in_channels:
             raise ValueError(f"{type(self).__name__}.encode: expected x of shape (B, {self.cfg.in_channels}, H, W), got {tuple(x.shape)}")
-        if x.shape[-2] % f or x.shape[-1] % f:
-            raise ValueError(f"{type(self).__name__}.encode: H and W must be multiples of {f} (downsample factor), got {tuple(x.shape[-2:])}")
+        if x.shape[-2] % factor or x.shape[-1] % factor:
+            raise ValueError(f"{type(self).__name__}.encode: H and W must be multiples of {factor} (downsample factor), got {tuple(x.shape[-2:])}")
 
     def _check_latent(self, z: torch.Tensor):
         if z.ndim != 4 or z.shape[1] != self.cfg.latent_channels:
@@ -157,10 +167,10 @@ class _VAEBase(nn.Module):
     def latent_shape(self, image_size) -> tuple:
         "(C, h, w) of the latent for an image of `image_size` (int or (H, W))."
         H, W = (image_size, image_size) if isinstance(image_size, int) else tuple(image_size)
-        f = self.cfg.downsample_factor
-        if H % f or W % f:
-            raise ValueError(f"{type(self).__name__}.latent_shape: image size {(H, W)} is not a multiple of {f}")
-        return (self.cfg.latent_channels, H // f, W // f)
+        factor = self.cfg.downsample_factor
+        if H % factor or W % factor:
+            raise ValueError(f"{type(self).__name__}.latent_shape: image size {(H, W)} is not a multiple of {factor}")
+        return (self.cfg.latent_channels, H // factor, W // factor)
 
     @property
     def last_layer(self) -> torch.Tensor:
@@ -172,39 +182,39 @@ def trace_shapes(model: nn.Module, names, *args, method: str = 'forward', **kwar
     "Run `model.<method>(*args, **kwargs)`; return (output, {name: output shape of submodule `name`})."
     shapes, handles = {}, []
     def hook(name):
-        def f(mod, inp, out):
-            if name not in shapes: shapes[name] = tuple(out.shape) if torch.is_tensor(out) else None
-        return f
+        def record(module, inputs, output):
+            if name not in shapes: shapes[name] = tuple(output.shape) if torch.is_tensor(output) else None
+        return record
     try:
-        for n in names: handles.append(model.get_submodule(n).register_forward_hook(hook(n)))
+        for name in names: handles.append(model.get_submodule(name).register_forward_hook(hook(name)))
         out = getattr(model, method)(*args, **kwargs)
     finally:
-        for h in handles: h.remove()
+        for handle in handles: handle.remove()
     return out, shapes
 
 # %% ../nbs/01_vae.ipynb #bebd2f03
 class ConvVAE(_VAEBase):
-    "Seed VAE (seed 001): stride-2 conv encoder -> 1x1 mu/logvar heads -> ConvT decoder; (B,1,256,256) <-> (B,L,32,32)."
+    "The VAE of seed 001 (the review): stride-2 conv encoder -> 1x1 mu/logvar heads -> ConvT decoder; (B,1,256,256) <-> (B,L,32,32)."
+    kind = 'conv'
+
     def __init__(self, cfg: VAEConfig):
-        super().__init__()
-        if cfg.kind != 'conv':
-            raise ValueError(f"ConvVAE: VAEConfig.kind must be 'conv', got {cfg.kind!r}")
-        self.cfg = cfg
-        G, L = cfg.norm_groups, cfg.latent_channels
-        enc, cin = [], cfg.in_channels
-        for c in cfg.enc_channels:
-            enc.append(nn.Sequential(nn.Conv2d(cin, c, 4, stride=2, padding=1), _group_norm(c, G), nn.SiLU()))
-            cin = c
-        self.encoder = nn.Sequential(*enc)
-        self.fc_mu = nn.Conv2d(cin, L, 1)
-        self.fc_logvar = nn.Conv2d(cin, L, 1)
-        d = cfg.dec_channels
-        dec = [nn.Sequential(nn.Conv2d(L, d[0], 3, padding=1), _group_norm(d[0], G), nn.SiLU())]
-        for a, b in zip(d[:-1], d[1:]):
-            dec.append(nn.Sequential(nn.ConvTranspose2d(a, b, 4, stride=2, padding=1), _group_norm(b, G), nn.SiLU()))
-        dec.append(nn.Sequential(nn.Conv2d(d[-1], cfg.out_channels, 3, padding=1),
-                                 nn.Tanh() if cfg.out_activation == 'tanh' else nn.Identity()))
-        self.decoder = nn.Sequential(*dec)
+        super().__init__(cfg)
+        groups, latent = cfg.norm_groups, cfg.latent_channels
+        encoder, c_in = [], cfg.in_channels
+        for c_out in cfg.enc_channels:
+            encoder.append(nn.Sequential(nn.Conv2d(c_in, c_out, 4, stride=2, padding=1), _ldm_group_norm(c_out, groups), nn.SiLU()))
+            c_in = c_out
+        self.encoder = nn.Sequential(*encoder)
+        self.fc_mu = nn.Conv2d(c_in, latent, 1)
+        self.fc_logvar = nn.Conv2d(c_in, latent, 1)
+        widths = cfg.dec_channels
+        decoder = [nn.Sequential(nn.Conv2d(latent, widths[0], 3, padding=1), _ldm_group_norm(widths[0], groups), nn.SiLU())]
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            decoder.append(nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
+                                         _ldm_group_norm(c_out, groups), nn.SiLU()))
+        decoder.append(nn.Sequential(nn.Conv2d(widths[-1], cfg.out_channels, 3, padding=1),
+                                     nn.Tanh() if cfg.out_activation == 'tanh' else nn.Identity()))
+        self.decoder = nn.Sequential(*decoder)
 
     def encode(self, x: torch.Tensor) -> DiagonalGaussian:
         "x (B, in, H, W) in [-1, 1] -> posterior over (B, L, H/8, W/8)."
@@ -224,9 +234,9 @@ class ResnetBlock(nn.Module):
     "Pre-activation residual block: (GroupNorm, swish, conv3x3) x 2, plus a 1x1 shortcut when channels change."
     def __init__(self, in_channels: int, out_channels: int, dropout: float = 0.0, groups: int = 32):
         super().__init__()
-        self.norm1 = _group_norm(in_channels, groups)
+        self.norm1 = _ldm_group_norm(in_channels, groups)
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
-        self.norm2 = _group_norm(out_channels, groups)
+        self.norm2 = _ldm_group_norm(out_channels, groups)
         self.dropout = nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
         self.nin_shortcut = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
@@ -241,7 +251,7 @@ class AttnBlock(nn.Module):
     "Single-head spatial self-attention with a residual connection (LDM AttnBlock) on F.scaled_dot_product_attention."
     def __init__(self, channels: int, groups: int = 32):
         super().__init__()
-        self.norm = _group_norm(channels, groups)
+        self.norm = _ldm_group_norm(channels, groups)
         self.q, self.k, self.v = (nn.Conv2d(channels, channels, 1) for _ in range(3))
         self.proj_out = nn.Conv2d(channels, channels, 1)
 
@@ -249,10 +259,10 @@ class AttnBlock(nn.Module):
         B, C, H, W = x.shape
         h = self.norm(x)
         # (B, C, H, W) -> (B, 1, HW, C); a view (no copy) when x is channels_last
-        q, k, v = (m(h).flatten(2).transpose(1, 2).unsqueeze(1) for m in (self.q, self.k, self.v))
-        a = F.scaled_dot_product_attention(q, k, v)
-        a = a.squeeze(1).transpose(1, 2).reshape(B, C, H, W)
-        return x + self.proj_out(a)
+        q, k, v = (conv(h).flatten(2).transpose(1, 2).unsqueeze(1) for conv in (self.q, self.k, self.v))
+        attended = F.scaled_dot_product_attention(q, k, v)
+        attended = attended.squeeze(1).transpose(1, 2).reshape(B, C, H, W)
+        return x + self.proj_out(attended)
 
 
 class Downsample(nn.Module):
@@ -271,26 +281,31 @@ class Upsample(nn.Module):
     def forward(self, x): return self.conv(F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
 # %% ../nbs/01_vae.ipynb #1f15071e
-def _run(module: nn.Module, x: torch.Tensor, use_checkpoint: bool) -> torch.Tensor:
-    "Call `module(x)`, recomputing it in backward (activation checkpointing) when asked and gradients are on."
-    if use_checkpoint and torch.is_grad_enabled():
-        return checkpoint(module, x, use_reentrant=False)
-    return module(x)
+def run_checkpointed(fn, *args, enabled: bool):
+    "`fn(*args)`, recomputed in the backward pass (non-reentrant activation checkpointing) when `enabled` and grads are on."
+    if enabled and torch.is_grad_enabled():
+        return checkpoint(fn, *args, use_reentrant=False)
+    return fn(*args)
 
 
-def _mid_block(channels: int, cfg: VAEConfig) -> nn.Module:
-    mid = nn.Module()
-    mid.block_1 = ResnetBlock(channels, channels, cfg.dropout, cfg.norm_groups)
-    mid.attn_1 = AttnBlock(channels, cfg.norm_groups) if cfg.mid_attention else nn.Identity()
-    mid.block_2 = ResnetBlock(channels, channels, cfg.dropout, cfg.norm_groups)
-    return mid
+class _MidBlock(nn.Module):
+    "LDM middle block: ResnetBlock, attention (Identity with `mid_attention=False`), ResnetBlock."
+    def __init__(self, channels: int, cfg: VAEConfig):
+        super().__init__()
+        self.block_1 = ResnetBlock(channels, channels, cfg.dropout, cfg.norm_groups)
+        self.attn_1 = AttnBlock(channels, cfg.norm_groups) if cfg.mid_attention else nn.Identity()
+        self.block_2 = ResnetBlock(channels, channels, cfg.dropout, cfg.norm_groups)
+
+    def forward(self, h: torch.Tensor, use_checkpoint: bool = False) -> torch.Tensor:
+        for block in (self.block_1, self.attn_1, self.block_2): h = run_checkpointed(block, h, enabled=use_checkpoint)
+        return h
 
 
 class Encoder(nn.Module):
     "LDM encoder: conv_in, len(ch_mult) levels of ResnetBlocks with Downsample between, mid block, conv_out to (2x) z_channels."
     def __init__(self, cfg: VAEConfig):
         super().__init__()
-        ch, mult, G = cfg.ch, cfg.ch_mult, cfg.norm_groups
+        ch, mult, groups = cfg.ch, cfg.ch_mult, cfg.norm_groups
         self.gradient_checkpointing = cfg.gradient_checkpointing
         self.conv_in = nn.Conv2d(cfg.in_channels, ch, 3, padding=1)
         self.down = nn.ModuleList()
@@ -299,65 +314,61 @@ class Encoder(nn.Module):
             level = nn.Module()
             level.block = nn.ModuleList()
             for _ in range(cfg.num_res_blocks):
-                level.block.append(ResnetBlock(block_in, ch * m, cfg.dropout, G))
+                level.block.append(ResnetBlock(block_in, ch * m, cfg.dropout, groups))
                 block_in = ch * m
             if i != len(mult) - 1:
                 level.downsample = Downsample(block_in)
             self.down.append(level)
-        self.mid = _mid_block(block_in, cfg)
-        self.norm_out = _group_norm(block_in, G)
+        self.mid = _MidBlock(block_in, cfg)
+        self.norm_out = _ldm_group_norm(block_in, groups)
         self.conv_out = nn.Conv2d(block_in, cfg.z_channels * (2 if cfg.double_z else 1), 3, padding=1)
 
     def forward(self, x):
-        ckpt = self.gradient_checkpointing
         h = self.conv_in(x)
         for i, level in enumerate(self.down):
-            for blk in level.block: h = _run(blk, h, ckpt)
+            for block in level.block: h = run_checkpointed(block, h, enabled=self.gradient_checkpointing)
             if i != len(self.down) - 1: h = level.downsample(h)
-        for m in (self.mid.block_1, self.mid.attn_1, self.mid.block_2): h = _run(m, h, ckpt)
+        h = self.mid(h, self.gradient_checkpointing)
         return self.conv_out(F.silu(self.norm_out(h)))
 
-
+# %% ../nbs/01_vae.ipynb #a1e0c005
 class Decoder(nn.Module):
     "LDM decoder: conv_in from z_channels, mid block, levels of num_res_blocks+1 ResnetBlocks with Upsample, conv_out."
     def __init__(self, cfg: VAEConfig):
         super().__init__()
-        ch, mult, G = cfg.ch, cfg.ch_mult, cfg.norm_groups
+        ch, mult, groups = cfg.ch, cfg.ch_mult, cfg.norm_groups
         self.gradient_checkpointing = cfg.gradient_checkpointing
         block_in = ch * mult[-1]
         self.conv_in = nn.Conv2d(cfg.z_channels, block_in, 3, padding=1)
-        self.mid = _mid_block(block_in, cfg)
+        self.mid = _MidBlock(block_in, cfg)
         levels = []
         for i in reversed(range(len(mult))):
             level = nn.Module()
             level.block = nn.ModuleList()
             for _ in range(cfg.num_res_blocks + 1):
-                level.block.append(ResnetBlock(block_in, ch * mult[i], cfg.dropout, G))
+                level.block.append(ResnetBlock(block_in, ch * mult[i], cfg.dropout, groups))
                 block_in = ch * mult[i]
             if i != 0:
                 level.upsample = Upsample(block_in)
             levels.insert(0, level)                 # up[0] is the full-resolution level, as in LDM
         self.up = nn.ModuleList(levels)
-        self.norm_out = _group_norm(block_in, G)
+        self.norm_out = _ldm_group_norm(block_in, groups)
         self.conv_out = nn.Conv2d(block_in, cfg.out_channels, 3, padding=1)
 
     def forward(self, z):
-        ckpt = self.gradient_checkpointing
-        h = self.conv_in(z)
-        for m in (self.mid.block_1, self.mid.attn_1, self.mid.block_2): h = _run(m, h, ckpt)
+        h = self.mid(self.conv_in(z), self.gradient_checkpointing)
         for i in reversed(range(len(self.up))):
-            for blk in self.up[i].block: h = _run(blk, h, ckpt)
+            for block in self.up[i].block: h = run_checkpointed(block, h, enabled=self.gradient_checkpointing)
             if i != 0: h = self.up[i].upsample(h)
         return self.conv_out(F.silu(self.norm_out(h)))
 
-
+# %% ../nbs/01_vae.ipynb #a1e0c008
 class AutoencoderKL(_VAEBase):
-    "LDM / RadioDiff AutoencoderKL (seed 004): Encoder -> quant_conv -> posterior; post_quant_conv -> Decoder."
+    "LDM / RadioDiff AutoencoderKL (seed 004, the RadioDiff VAE stage): Encoder -> quant_conv -> posterior; post_quant_conv -> Decoder."
+    kind = 'kl'
+
     def __init__(self, cfg: VAEConfig):
-        super().__init__()
-        if cfg.kind != 'kl':
-            raise ValueError(f"AutoencoderKL: VAEConfig.kind must be 'kl', got {cfg.kind!r}")
-        self.cfg = cfg
+        super().__init__(cfg)
         self.encoder = Encoder(cfg)
         self.decoder = Decoder(cfg)
         self.quant_conv = nn.Conv2d(cfg.z_channels * (2 if cfg.double_z else 1), 2 * cfg.latent_channels, 1)
@@ -415,41 +426,42 @@ def _images_from_batch(batch, key: str, in_channels: int) -> torch.Tensor:
 def compute_scaling_factor(vae: nn.Module, batches, max_batches: int = 32, key: str = 'target',
                            sample_posterior: bool = True, generator: torch.Generator | None = None) -> float:
     "1 / std of the VAE latents (posterior samples) over up to `max_batches` batches of training images."
-    p = next(vae.parameters())
+    param = next(vae.parameters())
     was_training = vae.training
     vae.eval()
-    total = torch.zeros((), dtype=torch.float64, device=p.device)
-    total_sq = torch.zeros((), dtype=torch.float64, device=p.device)
-    n = 0
+    total = torch.zeros((), dtype=torch.float64, device=param.device)
+    total_sq = torch.zeros((), dtype=torch.float64, device=param.device)
+    count = 0
     try:
         for i, batch in enumerate(batches):
             if i >= max_batches: break
-            x = _images_from_batch(batch, key, vae.cfg.in_channels).to(device=p.device, dtype=p.dtype)
-            post = vae.encode(x)
-            z = (post.sample(generator) if sample_posterior else post.mode()).double()
-            total += z.sum(); total_sq += z.pow(2).sum(); n += z.numel()
+            x = _images_from_batch(batch, key, vae.cfg.in_channels).to(device=param.device, dtype=param.dtype)
+            posterior = vae.encode(x)
+            z = (posterior.sample(generator) if sample_posterior else posterior.mode()).double()
+            total += z.sum(); total_sq += z.pow(2).sum(); count += z.numel()
     finally:
         vae.train(was_training)
-    if n < 2:
+    if count < 2:
         raise ValueError("compute_scaling_factor: no latents were produced; `batches` yielded no images")
-    mean = total / n
-    std = math.sqrt(max(((total_sq - n * mean * mean) / (n - 1)).item(), 0.0))
+    mean = total / count
+    std = math.sqrt(max(((total_sq - count * mean * mean) / (count - 1)).item(), 0.0))
     if not math.isfinite(std) or std == 0.0:
         raise ValueError(f"compute_scaling_factor: latent std is {std}; the VAE output is constant or not finite")
     return 1.0 / std
 
 
 def _scaling_factor(cfg) -> float:
+    "The checked scaling factor of a VAEConfig, its dict, or the VAE itself."
     cfg = getattr(cfg, 'cfg', cfg)   # accept the VAE itself
-    sf = cfg.get('scaling_factor') if isinstance(cfg, dict) else getattr(cfg, 'scaling_factor', None)
-    if sf is None:
+    factor = cfg.get('scaling_factor') if isinstance(cfg, dict) else getattr(cfg, 'scaling_factor', None)
+    if factor is None:
         raise ValueError("VAEConfig.scaling_factor is None: compute it on training images with "
                          "compute_scaling_factor(vae, batches) and store it in the VAE config saved with the "
                          "checkpoint (there is no default such as Stable Diffusion's 0.18215)")
-    sf = float(sf)
-    if not (math.isfinite(sf) and sf > 0):
-        raise ValueError(f"VAEConfig.scaling_factor must be a positive finite number, got {sf}")
-    return sf
+    factor = float(factor)
+    if not (math.isfinite(factor) and factor > 0):
+        raise ValueError(f"VAEConfig.scaling_factor must be a positive finite number, got {factor}")
+    return factor
 
 
 def scale_latents(z: torch.Tensor, cfg) -> torch.Tensor:
@@ -467,12 +479,12 @@ class PosteriorCollapseWarning(UserWarning):
 
 
 def latent_stats(latent, collapse_std: float = 0.1, generator: torch.Generator | None = None, warn: bool = True) -> dict:
-    "Latent monitor (seed 000): mean/std of z, mean of mu and logvar, spread of mu; warns when std(z) < `collapse_std`."
+    "Latent monitor (seed 000, the improvement list): mean/std of z, mean of mu and logvar, spread of mu; warns when std(z) < `collapse_std`."
     with torch.no_grad():
         if isinstance(latent, DiagonalGaussian):
             z = latent.sample(generator).float()
-            mu, lv = latent.mean.float(), latent.logvar.float()
-            extra = torch.stack([mu.mean(), lv.mean(), mu.std()])
+            mu, logvar = latent.mean.float(), latent.logvar.float()
+            extra = torch.stack([mu.mean(), logvar.mean(), mu.std()])
         elif torch.is_tensor(latent):
             z = latent.float()
             extra = torch.full((3,), float('nan'), device=z.device)

@@ -13,6 +13,8 @@
            full-resolution condition encoder while the other paths use --cond-patch 4)
   PATH@cf  PATH in the default (NCHW) memory format instead of channels_last
   PATH@nhwc  PATH with its GroupNorms replaced by GroupNormNHWC (unet.norm_nhwc: outputs keep channels_last strides)
+  PATH@fused PATH with its GroupNorms replaced by layers.FusedGroupNorm (unet.fused_norm: one Triton kernel for
+           GroupNorm + SiLU, forward and backward, in the tensor's own layout)
 
 Every path but seed runs with torch.backends.cudnn.benchmark on (the trainer's `train.cudnn_benchmark`); the seeds
 left it off. Each compiled path is compiled afresh (torch._dynamo.reset(), static shapes).
@@ -37,6 +39,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..')
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from cyclonediff.layers import use_fused_group_norm  # noqa: E402
 from cyclonediff.unet import CycloneUNet, UNetConfig, use_nhwc_group_norm  # noqa: E402
 
 TINY = dict(cond_channels=8, base_channels=16, channel_mults=(1, 2), num_res_blocks=1, attn_resolutions=(),
@@ -63,9 +66,10 @@ class PeerUNet(torch.nn.Module):
         return self.net(torch.cat([z, c], 1), t).sample
 
 
-def build(path, cfg, device, channels_last: bool = True, nhwc_norm: bool = False):
+def build(path, cfg, device, channels_last: bool = True, nhwc_norm: bool = False, fused_norm: bool = False):
     net = (PeerUNet(cfg) if path.startswith('peer') else CycloneUNet(cfg)).to(device)
     if nhwc_norm: use_nhwc_group_norm(net)     # unet.norm_nhwc; for the peer too (diffusers' blocks use nn.GroupNorm)
+    if fused_norm: use_fused_group_norm(net)   # unet.fused_norm (the peer's blocks call SiLU apart: norms only there)
     fast = path != 'seed' and device.type == 'cuda'
     torch.backends.cudnn.benchmark = fast
     if fast and channels_last: net = net.to(memory_format=torch.channels_last)
@@ -108,7 +112,7 @@ def flops_per_sample(net, x, fast, device) -> float:
 KINDS = (('optimiser', ('adam', 'multi_tensor', 'foreach')),       # first: 'FusedAdamMathFunctor' holds 'mm'
          ('conv/matmul', ('conv', 'gemm', 'cutlass', 'sm90', 'xmma', 'wgrad', 'dgrad', 'mm', 'addmm', 'bmm', 'flash',
                          'attention', 'cudnn')),
-         ('norm', ('norm', 'welford')),
+         ('norm', ('norm', 'welford', '_gn_')),            # _gn_: layers' fused GroupNorm (+ SiLU) kernels
          ('copy/cast', ('copy', 'cast', 'to_copy', 'memcpy', 'memset', 'contiguous', 'transpose')),
          ('elementwise', ('elementwise', 'triton', 'silu', 'add', 'mul', 'fused', 'vectorized', 'reduce', 'sigmoid')))
 
@@ -160,7 +164,7 @@ def measure(path, latent, batch, a, device):
     cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=cond_patch, **(TINY if a.tiny else {}))
     torch.manual_seed(0)
     torch._dynamo.reset()               # no automatic dynamic shapes carried over from the previous batch size
-    net, opt, fast = build(kind, cfg, device, channels_last=not nchw, nhwc_norm='nhwc' in mods)
+    net, opt, fast = build(kind, cfg, device, channels_last=not nchw, nhwc_norm='nhwc' in mods, fused_norm='fused' in mods)
     x = inputs(cfg, batch, device, fast and not nchw)
     flops = flops_per_sample(net, x, fast, device)
     if kind in ('ours+c', 'peer+c'): net = torch.compile(net, dynamic=False)

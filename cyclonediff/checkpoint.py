@@ -21,8 +21,8 @@ from .configs import RunConfig, load_config, save_config
 __all__ = ['CheckpointError', 'git_commit', 'save_tensors', 'save_checkpoint', 'verify_checkpoint', 'load_checkpoint',
            'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints', 'copy_checkpoint',
            'get_rng_state', 'set_rng_state', 'trainable_state', 'load_trainable_state', 'vae_checkpoint_config',
-           'load_vae', 'load_ldm', 'prepare_checkpoint_root', 'save_training', 'load_training', 'gather_rng_states',
-           'restore_rng', 'config_diff']
+           'load_vae', 'load_ldm', 'prepare_checkpoint_root', 'resume_point', 'save_training', 'load_training',
+           'gather_rng_states', 'restore_rng', 'config_diff']
 
 # %% ../nbs/03c_checkpoint.ipynb #495e18ee
 class CheckpointError(ValueError):
@@ -250,7 +250,7 @@ def load_ldm(path, use_ema: bool = True, device='cpu') -> dict:
     return {'unet': unet.to(device).eval(), 'vae': vae.to(device).eval().requires_grad_(False), 'cfg': run,
             'scaling_factor': float(run.vae.scaling_factor), 'schedule': NoiseSchedule.from_config(run.loss), 'path': ck}
 
-# %% ../nbs/03c_checkpoint.ipynb #d1b14702
+# %% ../nbs/03c_checkpoint.ipynb #32731a49
 def prepare_checkpoint_root(root, resume: bool, clean: bool = True):
     "Refuse to start a new run over checkpoints of an earlier one; remove folders of a killed write (if `clean`)."
     root = Path(root)
@@ -259,6 +259,12 @@ def prepare_checkpoint_root(root, resume: bool, clean: bool = True):
                               f"(resume=True / --resume), or choose another train.out_dir")
     if clean and root.is_dir():
         for junk in root.glob('.tmp-*'): shutil.rmtree(junk, ignore_errors=True)
+
+def resume_point(root, resume: bool, announce: bool = True):
+    "The checkpoint a run continues from: the newest valid one under `root` when resuming; None (said so) otherwise."
+    ck = find_resume_checkpoint(root) if resume else None
+    if resume and ck is None and announce: print(f"no checkpoint in {root}: starting from scratch")
+    return ck
 
 def save_training(root, step: int, stage, optimizers: dict, schedulers: dict, *, rng: dict, cfg, state: dict,
                   extra: dict) -> Path:
@@ -283,7 +289,7 @@ def load_training(ck, stage, optimizers: dict, schedulers: dict) -> dict:
     for k, s in schedulers.items(): s.load_state_dict(ld['scheduler'][k])
     return ld
 
-# %% ../nbs/03c_checkpoint.ipynb #1e5aebf1
+# %% ../nbs/03c_checkpoint.ipynb #04407658
 def gather_rng_states(accelerator) -> dict:
     "Every process's random state, list index = rank (one gather: all processes must call it)."
     if accelerator.num_processes == 1: return {'ranks': [get_rng_state()]}

@@ -17,17 +17,18 @@ from .datasets import (MODEL_FIELDS, CycloneDataset, EpochBatchSampler, RadioMap
 from .configs import STAGES, RunConfig, config_to_dict, load_config, save_config
 from .optim import make_optimizer, make_scheduler
 from .checkpoint import (config_diff, copy_checkpoint, find_resume_checkpoint, gather_rng_states,
-                                    load_training, prepare_checkpoint_root, prune_checkpoints, restore_rng, save_training)
+                                    load_training, prepare_checkpoint_root, prune_checkpoints, restore_rng, resume_point,
+                                    save_training)
 from .monitors import LossWatch, MetricLogger, RunningMeans
 from .stages import STAGE_CLASSES, Stage, WithIndex, make_stage, validate_stage
 from .callbacks import (META_KEYS, Callback, Checkpoints, DeviceSkip, LogWriter, Monitor, ProgressBar,
                                    ReplicaCheck, StepFunction, TimeLimit, make_step_skip, run_callbacks)
 
 # %% auto #0
-__all__ = ['make_datasets', 'run_datasets', 'TrainState', 'to_device', 'default_callbacks', 'StepPlan', 'plan_steps',
-           'make_optimizers', 'StepMixin', 'CheckpointMixin', 'Trainer', 'train', 'train_main', 'main', 'STAGES',
-           'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', 'RunConfig', 'link_configs', 'ConfigKeyError',
-           'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config',
+__all__ = ['make_datasets', 'run_datasets', 'TrainState', 'to_device', 'make_accelerator', 'default_callbacks', 'StepPlan',
+           'plan_steps', 'make_optimizers', 'StepMixin', 'CheckpointMixin', 'Trainer', 'train', 'train_main', 'main',
+           'STAGES', 'SCHEDULERS', 'DATASETS', 'STAGE_CLASSES', 'TrainConfig', 'RunConfig', 'link_configs',
+           'ConfigKeyError', 'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config', 'save_config',
            'RandomCycloneDataset', 'EpochBatchSampler', 'read_arrays', 'ldm_inputs', 'make_optimizer', 'WarmupCosine',
            'make_scheduler', 'EMA', 'CheckpointError', 'git_commit', 'save_checkpoint', 'verify_checkpoint',
            'load_checkpoint', 'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints',
@@ -108,6 +109,14 @@ def _release_single_process_state():
     if PartialState._shared_state and PartialState().num_processes == 1:
         AcceleratorState._reset_state(reset_partial_state=True)
 
+def make_accelerator(tc):
+    "The run's Accelerator (a fresh process state in a single process); cuDNN's autotuner as train.cudnn_benchmark says."
+    from accelerate import Accelerator
+    _release_single_process_state()
+    acc = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum, cpu=tc.cpu)
+    if acc.device.type == 'cuda': torch.backends.cudnn.benchmark = tc.cudnn_benchmark   # a process-wide flag
+    return acc
+
 def default_callbacks(cfg: RunConfig, processes: int = 1) -> list:
     "The callbacks every run has (the time limit and the replica check where they apply)."
     tc = cfg.train
@@ -125,6 +134,10 @@ class StepPlan:
     steps_per_epoch: int
     total_steps: int
     global_micro: int              # samples in one micro-batch over all processes
+
+    def describe(self, tc, processes: int) -> str:
+        return (f"{processes} process(es) x batch {tc.batch_size} x grad_accum {tc.grad_accum} = "
+                f"{self.global_micro * tc.grad_accum} samples a step, {self.steps_per_epoch} steps an epoch, {self.total_steps} steps")
 
 def plan_steps(n_samples: int, tc, rank: int = 0, processes: int = 1) -> StepPlan:
     "The sampler and step counts for `n_samples` training samples under TrainConfig `tc`."
@@ -253,14 +266,10 @@ class Trainer(StepMixin, CheckpointMixin):
         self.history = []
 
     def setup(self, resume: bool):
-        from accelerate import Accelerator
         from accelerate.utils import set_seed
         tc = self.cfg.train
-        _release_single_process_state()
-        acc = self.accelerator = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum,
-                                             cpu=tc.cpu)
+        acc = self.accelerator = make_accelerator(tc)
         self.device, self.main = acc.device, acc.is_main_process
-        if self.device.type == 'cuda': torch.backends.cudnn.benchmark = tc.cudnn_benchmark   # a process-wide flag
         self.out_dir = Path(tc.out_dir.format(stage=tc.stage))
         self.ckpt_root = self.out_dir / 'checkpoints'
         prepare_checkpoint_root(self.ckpt_root, resume, clean=self.main)
@@ -269,9 +278,7 @@ class Trainer(StepMixin, CheckpointMixin):
         plan = plan_steps(len(self.train_ds), tc, acc.process_index, acc.num_processes)
         self.sampler, self.n_micro, self.total_steps, self.global_micro = (plan.sampler, plan.n_micro, plan.total_steps,
                                                                           plan.global_micro)
-        if self.main: print(f"{tc.stage}: {len(self.train_ds)} training samples; {acc.num_processes} process(es) x batch "
-                            f"{tc.batch_size} x grad_accum {tc.grad_accum} = {plan.global_micro * tc.grad_accum} samples "
-                            f"a step, {plan.steps_per_epoch} steps an epoch, {plan.total_steps} steps")
+        if self.main: print(f"{tc.stage}: {len(self.train_ds)} training samples; {plan.describe(tc, acc.num_processes)}")
         self.stage.build(self)
         self.params = {k: [p for p in ps if p.requires_grad] for k, ps in self.stage.param_groups().items()}
         self.skip = make_step_skip(tc.nonfinite_check, self.device)
@@ -282,8 +289,7 @@ class Trainer(StepMixin, CheckpointMixin):
         self.loader = self.stage.train_loader(self.train_ds, self.sampler, self.device)
         self.state, self.watch, self.means = TrainState(), LossWatch(tc.spike_factor, device=self.device), RunningMeans()
         self.callbacks = default_callbacks(self.cfg, acc.num_processes) + self.user_callbacks
-        self.resumed_from = find_resume_checkpoint(self.ckpt_root) if resume else None
-        if resume and self.resumed_from is None and self.main: print(f"no checkpoint in {self.ckpt_root}: starting from scratch")
+        self.resumed_from = resume_point(self.ckpt_root, resume, announce=self.main)      # None: from scratch
         rng = self.load(self.resumed_from) if self.resumed_from is not None else None
         self.last_saved = self.state.step if rng is not None else -1
         self.logger = MetricLogger(self.out_dir, self.main, tc.tensorboard, resume_step=self.last_saved)

@@ -13,11 +13,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from .vae import Upsample, run_checkpointed   # the VAE's Upsample (nearest x2, then a 3x3 conv) and checkpointing
+from .layers import norm_silu, use_fused_group_norm
 
 # %% auto #0
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
-           'GroupNormNHWC', 'use_nhwc_group_norm', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock',
-           'AttnBlock', 'Downsample', 'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
+           'GroupNormNHWC', 'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding',
+           'ResBlock', 'AttnBlock', 'Downsample', 'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
 @dataclass(kw_only=True)
@@ -43,10 +44,12 @@ class UNetConfig:
     cond_patch: int = 1              # condition encoder works at image_size / cond_patch (space-to-depth first);
                                      # 1 = the seed (full resolution), 4 = about half the FLOPs of a training step
     norm_nhwc: bool = False          # GroupNorms that keep channels_last strides (GroupNormNHWC); measured slower on an H200
+    fused_norm: bool = False         # GroupNorm + SiLU in one Triton kernel (layers.FusedGroupNorm) on CUDA; same values elsewhere
 
     def __post_init__(self):
         self.channel_mults = tuple(int(m) for m in self.channel_mults)
         self.attn_resolutions = tuple(int(r) for r in self.attn_resolutions)
+        if self.norm_nhwc and self.fused_norm: raise ValueError('UNetConfig: norm_nhwc and fused_norm are two ways to the same end; choose one')
         if self.null_cond not in ('zero', 'learned'):
             raise ValueError(f"UNetConfig.null_cond: expected 'zero' or 'learned', got {self.null_cond!r}")
         if self.pe_mode not in ('concat', 'add'):
@@ -145,7 +148,7 @@ class ConditionEncoder(nn.Module):
         if gridsat.shape[0] != era5.shape[0]:
             raise ValueError(f"CycloneUNet inputs: batch of `gridsat` ({gridsat.shape[0]}) != batch of `era5` ({era5.shape[0]})")
         h = self.conv_in(self.unshuffle(self.pos(torch.cat([gridsat, era5], dim=1))))
-        return self.conv_out(F.silu(self.norm(h)))
+        return self.conv_out(norm_silu(self.norm, h))
 
 # %% ../nbs/02_unet.ipynb #e3c3697a
 class GroupNormNHWC(nn.GroupNorm):
@@ -171,6 +174,11 @@ def use_nhwc_group_norm(module: nn.Module) -> nn.Module:
             setattr(module, name, new.to(child.weight) if child.affine else new)     # its device and dtype
         else: use_nhwc_group_norm(child)
     return module
+
+def use_configured_norms(module: nn.Module, cfg: UNetConfig) -> nn.Module:
+    "The GroupNorms the config asks for: fused with SiLU (`fused_norm`), NHWC-keeping (`norm_nhwc`), or nn.GroupNorm."
+    if cfg.fused_norm: return use_fused_group_norm(module)
+    return use_nhwc_group_norm(module) if cfg.norm_nhwc else module
 
 # %% ../nbs/02_unet.ipynb #d83192a3
 class ConditionDownsampler(nn.Module):
@@ -227,9 +235,9 @@ class ResBlock(_Checkpointable):
         self.skip = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def _forward(self, x: torch.Tensor, temb: torch.Tensor) -> torch.Tensor:
-        h = self.conv1(F.silu(self.norm1(x)))
+        h = self.conv1(norm_silu(self.norm1, x))
         h = h + self.temb_proj(F.silu(temb))[:, :, None, None]
-        h = self.conv2(self.dropout(F.silu(self.norm2(h))))
+        h = self.conv2(self.dropout(norm_silu(self.norm2, h)))
         return self.skip(x) + h
 
 
@@ -346,7 +354,7 @@ class CycloneUNet(nn.Module):
         self.up = _decoder_levels(cfg, temb_channels)    # self.up[k] is level L-1-k (deepest first)
         self.out_norm = group_norm(cfg.level_channels[0], groups)
         self.out_conv = nn.Conv2d(cfg.level_channels[0], cfg.latent_channels, 3, padding=1)
-        if cfg.norm_nhwc: use_nhwc_group_norm(self)
+        use_configured_norms(self, cfg)
         self.set_grad_checkpointing(cfg.grad_checkpoint)
 
     def set_grad_checkpointing(self, enabled: bool = True):
@@ -380,7 +388,7 @@ class CycloneUNet(nn.Module):
         h = self.init_conv(x)
         stages.update(cond=cond, input=x, temb=temb, init=h)
         h = _through_levels(h, temb, self.down, (self.mid1, self.mid_attn, self.mid2), self.up, stages)
-        out = stages['out'] = self.out_conv(F.silu(self.out_norm(h)))
+        out = stages['out'] = self.out_conv(norm_silu(self.out_norm, h))
         return (out, stages) if return_intermediates else out
 
     def _condition(self, z_t, gridsat, era5, cond, drop_cond, stages: dict) -> torch.Tensor:

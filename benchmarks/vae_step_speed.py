@@ -4,6 +4,10 @@
   seed     float32, eager, plain AdamW (no foreach, no fused), contiguous memory
   ours     bf16 autocast, channels_last, fused AdamW, cuDNN benchmark mode (the trainer's defaults on CUDA)
   ours+c   the same with the VAE under torch.compile (default mode)
+  PATH@fused  PATH with vae.fused_norm: GroupNorm + SiLU in one Triton kernel (cyclonediff.layers)
+  PATH@dcl    PATH with the discriminator and the LPIPS trunk in channels_last too (the VAE always is, on CUDA)
+
+`--profile PATH:BATCH` also records 5 steps with torch.profiler and prints the GPU time by kernel kind (step_speed's).
 
 The step is the project's own: `VAEStage.losses` (reconstruction + KL + LPIPS + adaptive-weight generator loss, then
 the discriminator loss), each loss back-propagated, both AdamW optimisers stepped, as `Trainer` does it. LPIPS runs
@@ -34,11 +38,13 @@ ON = ['loss.perceptual_weight=0.1', 'loss.lpips_fallback=random', 'loss.disc_sta
 
 
 def build(path: str, a, device):
-    "The stage with its two optimisers, set up as the trainer would for `path`."
+    "The stage with its two optimisers, set up as the trainer would for `path` (base path, then @modifiers)."
+    path, *mods = path.split('@')
     fast = path != 'seed' and device.type == 'cuda'
     torch.backends.cudnn.benchmark = fast                  # the trainer's train.cudnn_benchmark (the seeds left it off)
     torch._dynamo.reset()
-    cfg = load_config(a.cfg, ON + [f'train.channels_last={str(fast).lower()}', f'data.image_size={a.size}'])
+    extra = ['vae.fused_norm=true'] if 'fused' in mods else []
+    cfg = load_config(a.cfg, ON + extra + [f'train.channels_last={str(fast).lower()}', f'data.image_size={a.size}'])
     torch.manual_seed(0)
     stage = VAEStage(cfg)
     with warnings.catch_warnings():
@@ -48,6 +54,7 @@ def build(path: str, a, device):
     else:
         opts = {k: torch.optim.AdamW([p for p in ps if p.requires_grad], lr=cfg.train.lr, foreach=False, fused=False)
                 for k, ps in stage.param_groups().items()}
+    if 'dcl' in mods and fast: stage.gan.to(memory_format=torch.channels_last)   # discriminator and LPIPS trunk
     if path == 'ours+c': stage.vae_train = torch.compile(stage.vae, dynamic=False)
     return stage, opts, fast
 
@@ -91,6 +98,9 @@ def measure(path, n, a, device) -> dict:
         times.append(time.perf_counter() - t0)
     flops = flops_per_sample(a, batch, device, n)
     sps = n / statistics.median(times)
+    if a.profile == f'{path}:{n}':
+        from step_speed import profile                     # benchmarks/ is on sys.path when run as a script
+        profile(step, batch, device, statistics.median(times))
     return dict(path=path, batch=n, frames=a.frames, samples_per_s=round(sps, 1), gflop_per_sample=round(flops / 1e9, 2),
                 tflops=round(sps * flops / 1e12, 2), mfu=round(sps * flops / 1e12 / a.peak_tflops, 4),
                 peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2) if device.type == 'cuda' else None)
@@ -108,6 +118,7 @@ def main():
     ap.add_argument('--peak-tflops', type=float, default=989.0)
     ap.add_argument('--tiny', action='store_true', help='configs/tiny.yaml at 32 px, 2 frames, 2 steps: a CPU check')
     ap.add_argument('--json', default=None)
+    ap.add_argument('--profile', default=None, help='PATH:BATCH to profile, e.g. ours:32')
     a = ap.parse_args()
     if a.tiny: a.cfg, a.size, a.frames, a.steps, a.warmup, a.batches = os.path.join(ROOT, 'configs', 'tiny.yaml'), 32, 2, 2, 1, [2]
     device = torch.device(a.device)

@@ -17,6 +17,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch.utils.checkpoint import checkpoint
 
+from .layers import norm_silu, use_fused_group_norm
+
 # %% ../nbs/01_vae.ipynb #afb1290b
 class DiagonalGaussian:
     "Posterior $\\mathcal{N}(\\mu, \\mathrm{diag}\\,\\sigma^2)$ over a latent tensor (B, C, H, W), as in latent diffusion."
@@ -92,6 +94,7 @@ class VAEConfig:
     out_channels: int = 1
     latent_channels: int | None = None      # conv: 64 if None; kl: LDM embed_dim, = z_channels if None
     norm_groups: int = 32                   # GroupNorm groups (both kinds)
+    fused_norm: bool = False                # GroupNorm + SiLU in one Triton kernel on CUDA (layers); same values elsewhere
     # kind='conv': the ConvVAE of seed 001 (the review of the cyclone model)
     enc_channels: tuple = (64, 128, 256)    # one stride-2 conv per entry
     dec_channels: tuple = (256, 128, 64, 64)  # conv latent->[0], then stride-2 ConvT [i]->[i+1]
@@ -242,8 +245,8 @@ class ResnetBlock(nn.Module):
         self.nin_shortcut = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else nn.Identity()
 
     def forward(self, x):
-        h = self.conv1(F.silu(self.norm1(x)))
-        h = self.conv2(self.dropout(F.silu(self.norm2(h))))
+        h = self.conv1(norm_silu(self.norm1, x))
+        h = self.conv2(self.dropout(norm_silu(self.norm2, h)))
         return self.nin_shortcut(x) + h
 
 
@@ -329,7 +332,7 @@ class Encoder(nn.Module):
             for block in level.block: h = run_checkpointed(block, h, enabled=self.gradient_checkpointing)
             if i != len(self.down) - 1: h = level.downsample(h)
         h = self.mid(h, self.gradient_checkpointing)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return self.conv_out(norm_silu(self.norm_out, h))
 
 # %% ../nbs/01_vae.ipynb #a1e0c005
 class Decoder(nn.Module):
@@ -360,7 +363,7 @@ class Decoder(nn.Module):
         for i in reversed(range(len(self.up))):
             for block in self.up[i].block: h = run_checkpointed(block, h, enabled=self.gradient_checkpointing)
             if i != 0: h = self.up[i].upsample(h)
-        return self.conv_out(F.silu(self.norm_out(h)))
+        return self.conv_out(norm_silu(self.norm_out, h))
 
 # %% ../nbs/01_vae.ipynb #a1e0c008
 class AutoencoderKL(_VAEBase):
@@ -401,7 +404,8 @@ def build_vae(cfg: VAEConfig | dict) -> nn.Module:
     if isinstance(cfg, dict): cfg = VAEConfig(**cfg)
     if cfg.kind not in _VAE_KINDS:
         raise ValueError(f"build_vae: unknown VAEConfig.kind {cfg.kind!r}; known: {sorted(_VAE_KINDS)}")
-    return _VAE_KINDS[cfg.kind](cfg)
+    vae = _VAE_KINDS[cfg.kind](cfg)
+    return use_fused_group_norm(vae) if cfg.fused_norm else vae
 
 # %% ../nbs/01_vae.ipynb #70d2b70b
 def _images_from_batch(batch, key: str, in_channels: int) -> torch.Tensor:

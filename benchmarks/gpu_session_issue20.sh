@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Issue 20 (the fused GroupNorm + SiLU, unet.fused_norm / vae.fused_norm) and issue 21's GPU checks, results to $OUT.
+# Parts run in the order given; one device call holds what fits in ~9.5 minutes. Run from the repository root after
+# installing the carried wheels:
+#   bash benchmarks/gpu_session_issue20.sh kernel     # the fused kernel against nn.GroupNorm + SiLU on the GPU (00_layers' cuda cell)
+#   bash benchmarks/gpu_session_issue20.sh cudatest   # nbdev_test --flags cuda of every notebook with cuda cells (the kernel's included)
+#   bash benchmarks/gpu_session_issue20.sh step       # batch 256, cond_patch 4: ours+c, ours+c@fused, compiled peer in one run
+#   bash benchmarks/gpu_session_issue20.sh profile    # kernel time by kind of ours+c@fused at 256 (ours+c's: RESULTS.md, issue 10)
+#   bash benchmarks/gpu_session_issue20.sh graphs     # batch 32 with CUDA graphs: ours+cg, ours+cg@fused
+#   bash benchmarks/gpu_session_issue20.sh vae        # the VAE stage at batch 32 (LPIPS + PatchGAN on): ours, @fused, @fused@dcl, +c@fused; profile
+#   bash benchmarks/gpu_session_issue20.sh curve      # 300 steps of configs/gpu.yaml (graphs): old norms seed 0 and 1, fused seed 0
+set -u
+O=${OUT:-/tmp/out}; mkdir -p "$O"
+t() { echo "== $*" | tee -a "$O/issue20.txt"; timeout "$1" "${@:2}" 2>&1 | tail -70 | tee -a "$O/issue20.txt"; }
+for part in "${@:-step}"; do case "$part" in
+  kernel)
+    t 200 nbdev_test --path nbs/00_layers.ipynb --flags cuda --do_print ;;
+  cudatest)
+    for nb in 00_layers 01_vae 02_unet 04_trainer 05a_sampling; do
+      t 240 nbdev_test --path nbs/$nb.ipynb --flags cuda --do_print; done ;;
+  step)
+    t 420 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
+      --paths ours+c ours+c@fused peer+c --json "$O/step_fused_256.json" ;;
+  profile)
+    t 200 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
+      --paths ours+c@fused --profile ours+c@fused:256 ;;
+  graphs)
+    t 260 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --cond-patch 4 \
+      --paths ours+cg ours+cg@fused --json "$O/step_fused_32.json" ;;
+  vae)
+    t 300 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused ours@fused@dcl ours+c@fused \
+      --profile ours:32 --json "$O/vae_fused_32.json" ;;
+  curve)
+    G=train.compile=true,train.compile_mode=reduce-overhead
+    t 560 python benchmarks/compile_curve.py --out /tmp/cc20 --cfg configs/gpu.yaml --steps ${CURVE_STEPS:-300} --vae-steps 30 \
+      --variants old=$G old_seed1=$G,train.seed=1 fused=$G,unet.fused_norm=true
+    cp /tmp/cc20/compile_curve.json "$O/compile_curve_fused.json" ;;
+  *) echo "unknown part: $part" ;;
+esac; done

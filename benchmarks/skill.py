@@ -76,7 +76,7 @@ def sh(cmd, log=None, env=None, wait=True):
 
 def last_step(run: Path) -> int:
     "Step of the newest checkpoint of a run folder (0 if none)."
-    from cyclonediff.trainer import list_checkpoints
+    from cyclonediff.checkpoint import list_checkpoints
     ck = list_checkpoints(run / 'checkpoints')
     return int(ck[-1].name[5:]) if ck else 0
 
@@ -90,14 +90,14 @@ def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
     "Reconstruction PSNR (dB over the 150 K range) of the stage-2 run's VAE on every lead frame of `split`."
     import numpy as np, torch
     from cyclonediff import eval as ceval
-    from cyclonediff.report import vae_reconstruction
+    from cyclonediff.checkpoint import load_ldm
+    from cyclonediff.evaluation import vae_reconstruction
     from cyclonediff.store import CycloneDataset
-    from cyclonediff.trainer import load_ldm
     vae = load_ldm(ldm_run, device='cuda' if torch.cuda.is_available() else 'cpu')['vae']
     ds = CycloneDataset(store, split, max_samples=max_samples)
-    ecfg = ceval.EvalConfig(tb_min=ds.cfg.tb_min, tb_max=ds.cfg.tb_max)
-    vals = np.concatenate([np.atleast_1d(ceval.psnr(vae_reconstruction(vae, it['target'], ecfg)[0],
-                                                    ceval.frames_from_item(it, ecfg)[1], ecfg.data_range))
+    verify_cfg = ceval.EvalConfig(tb_min=ds.cfg.tb_min, tb_max=ds.cfg.tb_max)
+    vals = np.concatenate([np.atleast_1d(ceval.psnr(vae_reconstruction(vae, it['target'], verify_cfg)[0],
+                                                    ceval.frames_from_item(it, verify_cfg)[1], verify_cfg.data_range))
                            for it in (ds[j] for j in range(len(ds)))])
     return dict(psnr_db=float(np.nanmean(vals)), frames=int(np.isfinite(vals).sum()), samples=len(ds))
 
@@ -232,7 +232,7 @@ class SkillRun:
                     f'n_storms={a.storms}', f'days={a.days}'], log=self.out / 'world.log')
 
     def build_store(self):
-        from cyclonediff.trainer import load_config
+        from cyclonediff.configs import load_config
         dc = load_config(self.a.cfg).data                          # the store is cut for the config's data section
         data_kv = [f'image_size={dc.image_size}', f'history={dc.history}', f"leads_h=[{','.join(map(str, dc.leads_h))}]",
                    f"era5_channels=[{','.join(dc.era5_channels)}]"]

@@ -272,7 +272,7 @@ class SamplingConfig:
     "Options of `forecast` (same names): sampler, steps, guidance, ensemble size, seed and the sampler options."
     sampler: str = 'dpmpp'                  # 'ddpm' | 'ddim' | 'dpmpp' | 'unipc' | 'euler'
     steps: int | None = None                # None: the sampler's default (dpmpp 20, ddim 50, ddpm 1000)
-    guidance: float = 7.5                   # classifier-free guidance scale (seed 000); 1 = conditional only
+    guidance: float = 7.5                   # classifier-free guidance scale (seed 000, the improvement list); 1 = conditional
     members: int = 8                        # ensemble size
     seed: int = 0                           # seeds the torch.Generator on the model's device
     use_ema: bool = True                    # sample with the EMA weights when `ema` is given
@@ -280,7 +280,7 @@ class SamplingConfig:
     thresholding: bool = False              # dynamic thresholding of the predicted clean latent (Imagen)
     threshold_ratio: float = 0.995          # percentile of |x0| used as the threshold
     threshold_max: float | None = None      # upper cap of the threshold (diffusers' sample_max_value); None = none
-    init_noise_scale: float = 1.0           # std of z_T (seed 002: 0.8)
+    init_noise_scale: float = 1.0           # std of z_T (seed 002, the pipeline improvements: 0.8)
     progressive_clamp: tuple | None = None  # (start, end): clamp |z| to a limit growing start -> end over the steps
     clip_output: bool = True                # clamp decoded images to [-1, 1]
     autocast: str | None = None             # None | 'bfloat16' | 'float16': autocast the networks
@@ -378,11 +378,11 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int):
     fut = batch.get('era5_future')
     lead_h = batch.get('lead_h')
     if lead_h is not None:
-        lh = torch.as_tensor(lead_h)
-        if lh.ndim == 2:
-            if not (lh == lh[:1]).all(): raise ValueError(f"forecast: batch['lead_h'] differs between rows: {lh.tolist()}")
-            lh = lh[0]
-        avail = [int(h) for h in lh.reshape(-1).tolist()]
+        hours = torch.as_tensor(lead_h)
+        if hours.ndim == 2:
+            if not (hours == hours[:1]).all(): raise ValueError(f"forecast: batch['lead_h'] differs between rows: {hours.tolist()}")
+            hours = hours[0]
+        avail = [int(h) for h in hours.reshape(-1).tolist()]
     else:
         n = fut.shape[1] if fut is not None else (leads or 1)
         avail = [step_h * (i + 1) for i in range(n)]

@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(__file__), '..')
 
 import torch  # noqa: E402
 
-from cyclonediff.sampling import forecast, get_sampler  # noqa: E402
+from cyclonediff.sampling import SamplingConfig, forecast, get_sampler  # noqa: E402
 from cyclonediff.unet import CycloneUNet, UNetConfig  # noqa: E402
 from cyclonediff.vae import VAEConfig, build_vae  # noqa: E402
 
@@ -80,7 +80,8 @@ def main(argv=None):
     p.add_argument('--storms', type=int, default=1, help='storms in the batch (default 1)')
     p.add_argument('--sampler', default='dpmpp', help='sampler to time (default dpmpp)')
     p.add_argument('--steps', type=int, default=20, help='its steps (default 20)')
-    p.add_argument('--guidance', type=float, default=7.5, help='CFG scale (default 7.5; 1 = no guidance)')
+    p.add_argument('--guidance', type=float, default=SamplingConfig.guidance,
+                   help=f'CFG scale (default {SamplingConfig.guidance:g}; 1 = no guidance)')
     p.add_argument('--baseline', default='ddpm', help="reference sampler, 'ddpm' or 'ddim' (default ddpm)")
     p.add_argument('--baseline-steps', type=int, default=None, help='its steps (default: ddpm 1000, ddim 50)')
     p.add_argument('--repeats', type=int, default=3, help='timed forecasts of the fast sampler (median reported)')

@@ -90,14 +90,14 @@ def vae_psnr(ldm_run, store, split='test', max_samples=None) -> dict:
     "Reconstruction PSNR (dB over the 150 K range) of the stage-2 run's VAE on every lead frame of `split`."
     import numpy as np, torch
     from cyclonediff import eval as ceval
-    from cyclonediff.report import vae_reconstruction
-    from cyclonediff.datasets import CycloneDataset
     from cyclonediff.checkpoint import load_ldm
+    from cyclonediff.evaluation import vae_reconstruction
+    from cyclonediff.datasets import CycloneDataset
     vae = load_ldm(ldm_run, device='cuda' if torch.cuda.is_available() else 'cpu')['vae']
     ds = CycloneDataset(store, split, max_samples=max_samples)
-    ecfg = ceval.EvalConfig(tb_min=ds.cfg.tb_min, tb_max=ds.cfg.tb_max)
-    vals = np.concatenate([np.atleast_1d(ceval.psnr(vae_reconstruction(vae, it['target'], ecfg)[0],
-                                                    ceval.frames_from_item(it, ecfg)[1], ecfg.data_range))
+    verify_cfg = ceval.EvalConfig(tb_min=ds.cfg.tb_min, tb_max=ds.cfg.tb_max)
+    vals = np.concatenate([np.atleast_1d(ceval.psnr(vae_reconstruction(vae, it['target'], verify_cfg)[0],
+                                                    ceval.frames_from_item(it, verify_cfg)[1], verify_cfg.data_range))
                            for it in (ds[j] for j in range(len(ds)))])
     return dict(psnr_db=float(np.nanmean(vals)), frames=int(np.isfinite(vals).sum()), samples=len(ds))
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_cli.ipynb #1f17bca4
 from __future__ import annotations
-import argparse, dataclasses, datetime as dt
+import argparse, dataclasses, datetime as dt, sys
 from pathlib import Path
 
 # %% auto #0
@@ -96,18 +96,26 @@ def config_dir() -> Path:
     if not d.is_dir(): raise FileNotFoundError(f'{d}: configs/ not found; install from a source checkout (pip install -e .)')
     return d
 
-DEMO_QUICK = dict(world=dict(n_storms=3, days=3), vae_epochs=2, ldm_epochs=2, members=2, samples=2, steps=5,
-                  ablation=False, baselines=('persistence', 'extrapolation'))
-DEMO_FULL = dict(world=dict(days=6), vae_epochs=30, ldm_epochs=40, members=8, samples=12, steps=20,
-                 ablation=True, baselines=('persistence', 'extrapolation', 'steps'))
+DEMO_QUICK = dict(world=dict(n_storms=3, days=3), vae_epochs=2, ldm_epochs=2, ablation=False,
+                  eval=dict(members=2, steps=5, max_samples=2, baselines=('persistence', 'extrapolation')))
+DEMO_FULL = dict(world=dict(days=6), vae_epochs=30, ldm_epochs=40, ablation=True,
+                 eval=dict(max_samples=12))           # the ensemble and the baselines: the evaluation's defaults
+
+def _train_ablation(cfg, resume: bool = False) -> Path:
+    "Stage 2 of `cfg` trained on its data sets with the ERA5 inputs zeroed (the ablation's model) -> final checkpoint."
+    from cyclonediff.datasets import NoERA5
+    from cyclonediff.trainer import make_datasets, train
+    tr, va = make_datasets(cfg)
+    return train(cfg, resume, train_ds=NoERA5(tr), val_ds=NoERA5(va) if va is not None else None)
 
 def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Path:
     "Synthetic world -> store -> VAE -> LDM (and its no-ERA5 ablation) -> ensemble forecasts, verification and the report."
     from cyclonediff.world import make_world, world_preset
     from cyclonediff.store import build_store, sources_from_world
     from cyclonediff.files import write_text
-    from cyclonediff.trainer import load_config, train
-    from cyclonediff.report import evaluate, train_no_era5
+    from cyclonediff.configs import load_config
+    from cyclonediff.trainer import train
+    from cyclonediff.evaluation import evaluate
     plan = DEMO_QUICK if quick else DEMO_FULL
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     cfg = cfg or config_dir() / 'tiny.yaml'
@@ -135,10 +143,9 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     if plan['ablation']:
         run = run_cfg('ldm', 'ldm_no_era5')
         log(f'[5/{n}] train the ablation without ERA5 -> {run.train.out_dir}')
-        ckpts['ablation'] = train_no_era5(run, resume=True)
+        ckpts['ablation'] = _train_ablation(run, resume=True)
     log(f'[{n}/{n}] ensemble forecasts, verification and report -> {out / "eval"}')
-    res = evaluate(ckpts['ldm'], store, out / 'eval', members=plan['members'], steps=plan['steps'],
-                   max_samples=plan['samples'], baselines=plan['baselines'], ablation_ckpt=ckpts.get('ablation'))
+    res = evaluate(ckpts['ldm'], store, out / 'eval', ablation_ckpt=ckpts.get('ablation'), **plan['eval'])
     report = Path(res['report_html'])
     log(f'report: {report}')
     return report
@@ -183,47 +190,56 @@ def _cmd_fetch(a):
     print(format_plan(fetch_plan(a.start, a.end, a.box)))
 
 def _cmd_train(a):
-    from cyclonediff.trainer import load_config, train_main
+    from cyclonediff.configs import load_config
+    from cyclonediff.trainer import train_main
     from accelerate import PartialState
     if a.no_era5:                                   # the ablation: the same stage 2 with the ERA5 condition zeroed
-        from cyclonediff.report import train_no_era5
         if a.stage != 'ldm': raise SystemExit('cyclonediff train: --no-era5 is for stage ldm (the ERA5 ablation)')
-        ckpt = train_no_era5(load_config(a.cfg, list(a.set) + ['train.stage=ldm']), resume=a.resume)
+        ckpt = _train_ablation(load_config(a.cfg, list(a.set) + ['train.stage=ldm']), resume=a.resume)
     else:
         ckpt = train_main(a.stage, a.cfg, a.set, resume=a.resume)
     if PartialState().is_main_process: print(f'final checkpoint: {ckpt}')     # once under `accelerate launch`
 
 def _cmd_eval(a):
-    from cyclonediff.report import eval_from_args
+    from cyclonediff.evaluation import eval_from_args
     eval_from_args(a)                               # prints the headline scores and the report's path
 
 def _cmd_demo(a): run_demo(a.out, quick=a.quick)
 
+# %% ../nbs/06_cli.ipynb #b1c2d3e2
 def add_eval_arguments(p):
-    "Declare the options of `cyclonediff eval` on an argparse parser."
+    "Declare the options of `cyclonediff eval` on an argparse parser (defaults and help from SamplingConfig, EvalRunConfig)."
+    from cyclonediff.baselines import baseline_names
+    from cyclonediff.evaluation import EvalRunConfig
+    from cyclonediff.sampling import SAMPLERS, SamplingConfig, sampler_names
+    s, r = SamplingConfig(), EvalRunConfig()
+    own_steps = ', '.join(f'{n} {SAMPLERS[n].default_steps}' for n in sampler_names())
     p.add_argument('--ckpt', required=True, help='stage-2 (ldm) checkpoint folder or run folder')
     p.add_argument('--store', required=True, help='sample store folder')
     p.add_argument('--out', required=True, help='output folder (report, CSVs, figures, forecasts)')
-    p.add_argument('--members', type=int, default=8, help='ensemble size (default 8)')
-    p.add_argument('--steps', type=int, default=20, help='sampler steps (default 20)')
-    p.add_argument('--sampler', default='dpmpp', help='ddpm | ddim | dpmpp | unipc | euler (default dpmpp)')
-    p.add_argument('--guidance', type=float, default=None, help='classifier-free guidance scale (default 7.5)')
-    p.add_argument('--max-samples', type=int, default=None, help='evaluate K samples, spread evenly over the split')
-    p.add_argument('--split', default='test', help='store split (default test)')
-    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--members', type=int, default=s.members, help=f'ensemble size (default {s.members})')
+    p.add_argument('--steps', type=int, default=s.steps, help=f"sampler steps (default: the sampler's own, {own_steps})")
+    p.add_argument('--sampler', default=s.sampler, help=f"{' | '.join(sampler_names())} (default {s.sampler})")
+    p.add_argument('--guidance', type=float, default=s.guidance, help=f'classifier-free guidance scale (default {s.guidance:g})')
+    p.add_argument('--max-samples', type=int, default=r.max_samples, help='evaluate K samples, spread evenly over the split')
+    p.add_argument('--split', default=r.split, help=f'store split (default {r.split})')
+    p.add_argument('--seed', type=int, default=s.seed, help=f'sample i is forecast with seed + i (default {s.seed})')
     p.add_argument('--device', default=None, help='cpu, cuda, cuda:1 ... (default: cuda if available)')
     p.add_argument('--ablation-ckpt', default=None, help='checkpoint of the model trained without ERA5')
-    p.add_argument('--baselines', default='persistence,extrapolation,steps', help="comma-separated baseline names, or 'none'")
+    p.add_argument('--baselines', default=','.join(r.baselines),
+                   help=f"comma-separated names of {', '.join(baseline_names())}, or 'none' (default {','.join(r.baselines)})")
     p.add_argument('--leads', default=None, help='comma-separated leads in hours (default: all the rollout reaches)')
     p.add_argument('--workers', type=int, default=0, help='processes verifying samples while the GPU forecasts (default 0)')
-    p.add_argument('--autocast', default=None, choices=['bfloat16', 'float16'], help='run the networks under autocast (GPU)')
-    p.add_argument('--compile', default=None, help="torch.compile the UNet: 'reduce-overhead' (CUDA graphs; about 5x "
+    p.add_argument('--autocast', default=s.autocast, choices=['bfloat16', 'float16'], help='run the networks under autocast (GPU)')
+    p.add_argument('--compile', default=s.compile, help="torch.compile the UNet: 'reduce-overhead' (CUDA graphs; about 5x "
                    "faster forecasts on an H200 after ~30 s of compilation) or 'default' (default: eager)")
     p.add_argument('--no-progress', action='store_true')
     return p
 
-
-def make_parser() -> argparse.ArgumentParser:
+# %% ../nbs/06_cli.ipynb #b1c2d3e5
+def make_parser(argv=None) -> argparse.ArgumentParser:
+    """The `cyclonediff` parser. The options of `eval` read their defaults from modules that import torch: they are
+    declared when `argv` is None or names `eval`, so that `cyclonediff --help` answers at once."""
     ap = argparse.ArgumentParser(prog='cyclonediff', description='Latent diffusion forecasts of tropical cyclone IR imagery.')
     sub = ap.add_subparsers(dest='cmd', required=True)
     d = sub.add_parser('data', help='make, build, inspect or fetch data').add_subparsers(dest='data_cmd', required=True)
@@ -247,7 +263,8 @@ def make_parser() -> argparse.ArgumentParser:
     p.add_argument('--resume', action='store_true')
     p.add_argument('--no-era5', action='store_true', help='stage ldm with the ERA5 condition zeroed (the ablation)')
     p.set_defaults(fn=_cmd_train)
-    p = add_eval_arguments(sub.add_parser('eval', help='ensemble forecasts, verification against baselines, figures and the report'))
+    p = sub.add_parser('eval', help='ensemble forecasts, verification against baselines, figures and the report')
+    if argv is None or 'eval' in argv: add_eval_arguments(p)
     p.set_defaults(fn=_cmd_eval)
     p = sub.add_parser('demo', help='the whole system on the synthetic storm world')
     p.add_argument('--out', default='demo_out'); p.add_argument('--quick', action='store_true', help='a smaller, faster demo (tests)')
@@ -256,7 +273,8 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv=None):
     "The `cyclonediff` console script."
-    ap = make_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    ap = make_parser(argv)
     a, rest = ap.parse_known_args(argv)   # key=value words may come anywhere after the sub-command
     takes_overrides = a.cmd == 'train' or getattr(a, 'data_cmd', None) in ('synth', 'build')
     bad = [w for w in rest if '=' not in w or w.startswith('-') or not takes_overrides]

@@ -5,8 +5,6 @@
 # %% ../nbs/05_eval.ipynb #19c0f351
 from __future__ import annotations
 
-import contextlib
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +15,11 @@ from scipy import ndimage
 from .data import denormalise_tb
 
 # %% auto #0
-__all__ = ['DET_METRICS', 'ENS_METRICS', 'ROW_COLUMNS', 'BASELINES', 'EvalConfig', 'eval_config', 'as_numpy', 'to_kelvin',
-           'frames_from_item', 'mae', 'mse', 'rmse', 'psnr', 'ssim', 'contingency', 'categorical_scores', 'fss',
-           'crps_ensemble', 'spread_skill', 'rank_histogram', 'radial_spectrum', 'deterministic_scores',
-           'score_forecast', 'scores_frame', 'summary_table', 'persistence', 'extrapolation', 'steps', 'get_baseline',
-           'plot_comparison', 'plot_score_vs_lead', 'plot_rank_histogram', 'plot_spectra']
+__all__ = ['DET_METRICS', 'ENS_METRICS', 'ROW_COLUMNS', 'EvalConfig', 'eval_config', 'as_numpy', 'to_kelvin', 'frames_from_item',
+           'mae', 'mse', 'rmse', 'psnr', 'ssim', 'contingency', 'categorical_scores', 'fss', 'crps_ensemble',
+           'spread_skill', 'rank_histogram', 'radial_spectrum', 'deterministic_scores', 'score_forecast',
+           'scores_frame', 'summary_table', 'plot_comparison', 'plot_score_vs_lead', 'plot_rank_histogram',
+           'plot_spectra']
 
 # %% ../nbs/05_eval.ipynb #a407ec9b
 @dataclass(kw_only=True)
@@ -346,88 +344,6 @@ def summary_table(df: pd.DataFrame) -> pd.DataFrame:
     return (d.groupby(['method', 'lead', 'member', 'metric'], sort=True)['value']
              .agg(mean='mean', std='std', n='count').reset_index())
 
-# %% ../nbs/05_eval.ipynb #b7eaf1e0
-@contextlib.contextmanager
-def _quiet():
-    "Silence pySTEPS' prints (config banner, STEPS tables)."
-    with contextlib.redirect_stdout(io.StringIO()): yield
-
-def _check_frames(frames_k, leads_h, need: int, name: str):
-    f = as_numpy(frames_k, 'frames_k')
-    if f.ndim == 2: f = f[None]
-    if f.ndim != 3:
-        raise ValueError(f'{name}: frames_k must be (T, H, W) kelvin, oldest..newest, got shape {f.shape}')
-    if f.shape[0] < need:
-        raise ValueError(f'{name}: needs >= {need} input frames (oldest..newest, 3-hourly) to estimate motion, got '
-                         f'T={f.shape[0]}. Build the store with DataConfig.history >= {need - 1} (frames_from_item then '
-                         'returns the earlier frames) or pass the earlier frames yourself; persistence needs only one.')
-    leads = np.atleast_1d(np.asarray(leads_h, dtype=float))
-    if leads.ndim != 1 or leads.size == 0 or (leads <= 0).any() or (np.diff(leads) <= 0).any():
-        raise ValueError(f'{name}: leads_h must be positive and increasing hours, got {leads_h!r}')
-    if not np.isfinite(f[-1]).any():
-        raise ValueError(f'{name}: the newest frame (time t) has no valid pixel')
-    return f, leads
-
-def _fill(frame):
-    "Missing pixels -> the frame's median (finite output for advection)."
-    return np.where(np.isfinite(frame), frame, np.nanmedian(frame))
-
-def _motion(c, n_frames: int = 3):
-    "Lucas-Kanade motion (pixels per frame step) of the last `n_frames` cold-top fields (NaN masked by pySTEPS)."
-    with _quiet():
-        from pysteps import motion
-        v = motion.get_method('LK')(c[-n_frames:], verbose=False)
-    return np.nan_to_num(np.asarray(v, dtype=float))
-
-def persistence(frames_k, leads_h, n_members: int = 1, seed: int = 0) -> np.ndarray:
-    "The IR image at t (the newest frame) at every lead -> (n_members, L, H, W) kelvin."
-    f, leads = _check_frames(frames_k, leads_h, 1, 'persistence')
-    last = _fill(f[-1])
-    return np.broadcast_to(last, (n_members, leads.size) + last.shape).copy()
-
-def extrapolation(frames_k, leads_h, n_members: int = 1, seed: int = 0, *, dt_h: float = 3.0,
-                  n_motion_frames: int = 3) -> np.ndarray:
-    "Lucas-Kanade optical flow + semi-Lagrangian advection of the image at t (pySTEPS) -> (n_members, L, H, W) K."
-    f, leads = _check_frames(frames_k, leads_h, 2, 'extrapolation')
-    ref = np.nanmax(f)
-    v = _motion(ref - f, n_motion_frames)
-    last = _fill(f[-1])
-    with _quiet():
-        from pysteps import nowcasts
-        c = nowcasts.get_method('extrapolation')(ref - last, v, list(leads / dt_h))
-    out = ref - np.asarray(c, dtype=float)
-    out = np.where(np.isfinite(out), out, last)                    # inflow from outside the image: persistence
-    return np.broadcast_to(out, (n_members,) + out.shape).copy()
-
-def steps(frames_k, leads_h, n_members: int = 1, seed: int = 0, *, dt_h: float = 3.0, res_km: float = 7.78,
-          n_cascade_levels: int | None = None, ar_order: int | None = None, noise_method: str = 'nonparametric',
-          vel_pert_method: str | None = None) -> np.ndarray:
-    "pySTEPS STEPS ensemble on cold-top intensity (Tb_ref - Tb), seeded -> (n_members, L, H, W) kelvin."
-    f, leads = _check_frames(frames_k, leads_h, 2, 'steps')
-    ar = min(2, f.shape[0] - 1) if ar_order is None else int(ar_order)
-    if f.shape[0] < ar + 1: raise ValueError(f'steps: ar_order={ar} needs {ar + 1} frames, got {f.shape[0]}')
-    nl = n_cascade_levels or int(min(6, max(2, math.log2(min(f.shape[1:])) - 2)))
-    ref = np.nanmax(f)
-    v = _motion(ref - f, max(ar + 1, 2))
-    c = np.stack([ref - _fill(fr) for fr in f[-(ar + 1):]])
-    with _quiet():
-        from pysteps import nowcasts
-        ens = nowcasts.get_method('steps')(
-            c, v, list(leads / dt_h), n_ens_members=int(n_members), n_cascade_levels=nl, ar_order=ar,
-            kmperpixel=res_km, timestep=dt_h * 60.0, noise_method=noise_method, vel_pert_method=vel_pert_method,
-            mask_method=None, probmatching_method='cdf', seed=int(seed), num_workers=1)
-    out = ref - np.asarray(ens, dtype=float)
-    return np.where(np.isfinite(out), out, _fill(f[-1]))
-
-BASELINES = {'persistence': persistence, 'extrapolation': extrapolation, 'steps': steps}
-
-def get_baseline(name: str):
-    "The baseline function registered under `name` ('persistence', 'extrapolation', 'steps')."
-    key = str(name).lower()
-    if key not in BASELINES:
-        raise ValueError(f'unknown baseline {name!r}; the available baselines are: {", ".join(sorted(BASELINES))}')
-    return BASELINES[key]
-
 # %% ../nbs/05_eval.ipynb #292e735c
 def _figure(nrows, ncols, w, h):
     from matplotlib.figure import Figure
@@ -472,6 +388,7 @@ def plot_comparison(input_k, truth_k, members_k, *, leads_h, baselines: dict | N
     if title: fig.suptitle(title)
     return _save(fig, path)
 
+# %% ../nbs/05_eval.ipynb #e1f2a3b2
 def plot_score_vs_lead(scores: pd.DataFrame, metrics=None, *, member: str = 'mean', title: str | None = None, path=None):
     "Score against lead time, one line per method (ensemble mean / ensemble rows), from a scores or summary frame."
     s = summary_table(scores) if 'value' in scores.columns else scores
@@ -495,6 +412,7 @@ def plot_score_vs_lead(scores: pd.DataFrame, metrics=None, *, member: str = 'mea
     if title: fig.suptitle(title)
     return _save(fig, path)
 
+# %% ../nbs/05_eval.ipynb #e1f2a3b3
 def plot_rank_histogram(hist, *, title: str | None = None, path=None):
     "Bar chart of rank frequencies (array, or dict name -> counts) with the flat 1/(M+1) reference -> Figure."
     hists = hist if isinstance(hist, dict) else {'': hist}

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import inspect
 import math
@@ -21,9 +22,9 @@ from .unet import TORCH_COMPILE_MODES
 from .vae import unscale_latents
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'SAMPLER_ALIASES', 'COMPILE_MODES', 'dynamic_threshold', 'Sampler', 'SamplerSpec', 'register_sampler',
-           'sampler_names', 'get_sampler', 'sample', 'guided_denoiser', 'SamplingConfig', 'compiled_unet', 'generate',
-           'forecast', 'forecast_from_config']
+__all__ = ['SAMPLERS', 'SAMPLER_ALIASES', 'COMPILE_MODES', 'dynamic_threshold', 'threshold_prediction', 'Sampler', 'SamplerSpec',
+           'register_sampler', 'sampler_names', 'get_sampler', 'sample', 'guided_denoiser', 'SamplingConfig',
+           'sampling_config', 'compiled_unet', 'generate', 'forecast', 'forecast_from_config']
 
 # %% ../nbs/05a_sampling.ipynb #4199659f
 def dynamic_threshold(x0: torch.Tensor, ratio: float = 0.995, max_value: float | None = None) -> torch.Tensor:
@@ -36,9 +37,61 @@ def dynamic_threshold(x0: torch.Tensor, ratio: float = 0.995, max_value: float |
     s = s.view(b, *([1] * (x0.ndim - 1))).to(x0.dtype)
     return torch.maximum(torch.minimum(x0, s), -s) / s
 
-# %% ../nbs/05a_sampling.ipynb #159f737c
-_STEP_OPTIONS = ('eta',)
+# %% ../nbs/05a_sampling.ipynb #b7c1e2a1
+def _vp_factor(sch, i: int, sigma_space: bool) -> float:
+    "Scheduler sample / variance-preserving latent before step i (sqrt(1 + sigma^2) for Euler, else 1)."
+    if not sigma_space: return 1.0
+    return math.sqrt(1.0 + float(sch.sigmas[i]) ** 2)
 
+def _alpha_sigma(sch, i: int, t, sigma_space: bool) -> tuple:
+    "(alpha, sigma) of the variance-preserving latent z_t = alpha z_0 + sigma eps at step i (timestep t)."
+    if sigma_space:
+        sig = float(sch.sigmas[i])
+        a = 1.0 / math.sqrt(1.0 + sig * sig)
+        return a, sig * a
+    ab = float(sch.alphas_cumprod[int(t)])
+    return math.sqrt(ab), math.sqrt(1.0 - ab)
+
+def threshold_prediction(pred, z, alpha: float, sigma: float, prediction: str, ratio: float = 0.995,
+                         max_value: float | None = None) -> torch.Tensor:
+    """The prediction of kind `prediction` ('eps', 'v', 'x0') whose clean-latent estimate at the variance-preserving
+    latent `z` = alpha z_0 + sigma eps is the dynamic-thresholded estimate implied by `pred`."""
+    a, s = alpha, sigma
+    x0 = pred if prediction == 'x0' else (z - s * pred) / a if prediction == 'eps' else a * z - s * pred
+    x0 = dynamic_threshold(x0, ratio, max_value)
+    if prediction == 'x0': return x0
+    eps = (z - a * x0) / s
+    return eps if prediction == 'eps' else a * eps - s * x0
+
+# %% ../nbs/05a_sampling.ipynb #b7c1e2a4
+def _sampler_options(name: str, *, eta, step_options, threshold_ratio, init_noise_scale, progressive_clamp):
+    "Check the sampler options; returns progressive_clamp as a tuple of floats (or None)."
+    if eta and 'eta' not in step_options:
+        raise ValueError(f"Sampler {name!r}: eta={eta} is a DDIM option; {name!r} takes no eta")
+    if not 0.0 < threshold_ratio <= 1.0:
+        raise ValueError(f"Sampler {name!r}: threshold_ratio={threshold_ratio}; expected a fraction in (0, 1]")
+    if not init_noise_scale > 0:
+        raise ValueError(f"Sampler {name!r}: init_noise_scale={init_noise_scale}; expected > 0")
+    if progressive_clamp is None: return None
+    progressive_clamp = tuple(float(v) for v in progressive_clamp)
+    if len(progressive_clamp) != 2 or min(progressive_clamp) <= 0:
+        raise ValueError(f"Sampler {name!r}: progressive_clamp={progressive_clamp}; expected (start, end) > 0")
+    return progressive_clamp
+
+def _scheduler_config(name: str, scheduler_cls: type, schedule: NoiseSchedule, scheduler_kw: dict | None,
+                      thresholding: dict | None) -> dict:
+    "The keywords of `scheduler_cls` for our schedule, the sampler's settings and (native) thresholding, checked."
+    config = schedule.to_diffusers_config()
+    config.update(scheduler_kw or {})
+    if thresholding: config.update(thresholding=True, **thresholding)
+    allowed = set(inspect.signature(scheduler_cls.__init__).parameters) - {'self', 'kwargs'}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise ValueError(f"get_sampler({name!r}): {scheduler_cls.__name__} has no option {unknown}; "
+                         f"its options are {sorted(allowed)}")
+    return config
+
+# %% ../nbs/05a_sampling.ipynb #159f737c
 class Sampler:
     "A diffusers scheduler on our NoiseSchedule, driven step by step: `sampler(denoise, x_T or shape, steps, generator)`."
     def __init__(self, name: str, scheduler_cls: type, schedule: NoiseSchedule, *, default_steps: int = 20,
@@ -49,32 +102,17 @@ class Sampler:
         if isinstance(schedule, LossConfig): schedule = NoiseSchedule.from_config(schedule)
         if not isinstance(schedule, NoiseSchedule):
             raise ValueError(f"Sampler {name!r}: schedule must be a NoiseSchedule or LossConfig, got {type(schedule).__name__}")
-        if eta and 'eta' not in step_options:
-            raise ValueError(f"Sampler {name!r}: eta={eta} is a DDIM option; {name!r} takes no eta")
-        if not 0.0 < threshold_ratio <= 1.0:
-            raise ValueError(f"Sampler {name!r}: threshold_ratio={threshold_ratio}; expected a fraction in (0, 1]")
-        if not init_noise_scale > 0:
-            raise ValueError(f"Sampler {name!r}: init_noise_scale={init_noise_scale}; expected > 0")
-        if progressive_clamp is not None:
-            progressive_clamp = tuple(float(v) for v in progressive_clamp)
-            if len(progressive_clamp) != 2 or min(progressive_clamp) <= 0:
-                raise ValueError(f"Sampler {name!r}: progressive_clamp={progressive_clamp}; expected (start, end) > 0")
+        progressive_clamp = _sampler_options(name, eta=eta, step_options=step_options, threshold_ratio=threshold_ratio,
+                                             init_noise_scale=init_noise_scale, progressive_clamp=progressive_clamp)
         self.name, self.schedule, self.default_steps = name, schedule, int(default_steps)
         self.native_thresholding, self.sigma_space, self.eta = native_thresholding, sigma_space, float(eta)
         self.thresholding, self.threshold_ratio, self.threshold_max = bool(thresholding), float(threshold_ratio), threshold_max
         self.init_noise_scale, self.progressive_clamp = float(init_noise_scale), progressive_clamp
-        config = schedule.to_diffusers_config()
-        config.update(scheduler_kw or {})
-        if self.thresholding and native_thresholding:
-            config.update(thresholding=True, dynamic_thresholding_ratio=self.threshold_ratio,
-                          sample_max_value=math.inf if threshold_max is None else float(threshold_max))
-        allowed = set(inspect.signature(scheduler_cls.__init__).parameters) - {'self', 'kwargs'}
-        unknown = sorted(set(config) - allowed)
-        if unknown:
-            raise ValueError(f"get_sampler({name!r}): {scheduler_cls.__name__} has no option {unknown}; "
-                             f"its options are {sorted(allowed)}")
-        self.scheduler = scheduler_cls(**config)
-        self._step_params = set(inspect.signature(scheduler_cls.step).parameters)
+        native = dict(dynamic_thresholding_ratio=self.threshold_ratio,
+                      sample_max_value=math.inf if threshold_max is None else float(threshold_max))
+        self.scheduler = scheduler_cls(**_scheduler_config(name, scheduler_cls, schedule, scheduler_kw,
+                                                           native if self.thresholding and native_thresholding else None))
+        self.step_params = set(inspect.signature(scheduler_cls.step).parameters)
 
     def __repr__(self):
         defaults = dict(eta=0.0, thresholding=False, init_noise_scale=1.0, progressive_clamp=None)
@@ -99,29 +137,6 @@ class Sampler:
                         dtype=dtype)
         return z.to(dev) * self.init_noise_scale
 
-    def _vp_factor(self, sch, i: int) -> float:
-        "Scheduler sample / variance-preserving latent before step i (sqrt(1 + sigma^2) for Euler, else 1)."
-        if not self.sigma_space: return 1.0
-        return math.sqrt(1.0 + float(sch.sigmas[i]) ** 2)
-
-    def _alpha_sigma(self, sch, i: int, t):
-        if self.sigma_space:
-            sig = float(sch.sigmas[i])
-            a = 1.0 / math.sqrt(1.0 + sig * sig)
-            return a, sig * a
-        ab = float(sch.alphas_cumprod[int(t)])
-        return math.sqrt(ab), math.sqrt(1.0 - ab)
-
-    def _threshold_prediction(self, pred, z, sch, i, t):
-        "Threshold the clean-latent estimate implied by `pred` at the VP latent z; return the matching prediction."
-        a, s = self._alpha_sigma(sch, i, t)
-        kind = self.schedule.prediction
-        x0 = pred if kind == 'x0' else (z - s * pred) / a if kind == 'eps' else a * z - s * pred
-        x0 = dynamic_threshold(x0, self.threshold_ratio, self.threshold_max)
-        if kind == 'x0': return x0
-        eps = (z - a * x0) / s
-        return eps if kind == 'eps' else a * eps - s * x0
-
     @torch.no_grad()
     def __call__(self, denoise: Callable, x, steps: int | None = None, generator: torch.Generator | None = None, *,
                  callback: Callable | None = None, device=None) -> torch.Tensor:
@@ -129,19 +144,12 @@ class Sampler:
         returns the clean latent z_0 (float32, on x_T's device)."""
         steps = int(steps if steps is not None else self.default_steps)
         if steps < 1: raise ValueError(f"Sampler {self.name!r}: steps={steps}; expected >= 1")
-        if torch.is_tensor(x):
-            z = x.float()
-        else:
-            z = self.initial_noise(x, generator, device)
-        dev = z.device
+        z = x.float() if torch.is_tensor(x) else self.initial_noise(x, generator, device)
         sch = self.new_scheduler()
-        sch.set_timesteps(steps, device=dev)
-        n = len(sch.timesteps)
-        x = z * self._vp_factor(sch, 0)
-        limits = self.clamp_limits(n)
-        kw = {}
-        if 'generator' in self._step_params: kw['generator'] = generator
-        if 'eta' in self._step_params: kw['eta'] = self.eta
+        sch.set_timesteps(steps, device=z.device)
+        x = z * _vp_factor(sch, 0, self.sigma_space)
+        limits = self.clamp_limits(len(sch.timesteps))
+        kw = {k: v for k, v in (('generator', generator), ('eta', self.eta)) if k in self.step_params}
         for i, t in enumerate(sch.timesteps):
             z_in = sch.scale_model_input(x, t)
             pred = denoise(z_in, t)
@@ -150,11 +158,12 @@ class Sampler:
                                  f"expected a tensor of shape {tuple(x.shape)}")
             pred = pred.to(x.dtype)
             if self.thresholding and not self.native_thresholding:
-                pred = self._threshold_prediction(pred, z_in, sch, i, t)
+                a, s = _alpha_sigma(sch, i, t, self.sigma_space)
+                pred = threshold_prediction(pred, z_in, a, s, self.schedule.prediction, self.threshold_ratio,
+                                            self.threshold_max)
             x = sch.step(pred, t, x, **kw).prev_sample
-            f = self._vp_factor(sch, i + 1)
-            if limits is not None:
-                x = x.clamp(-limits[i] * f, limits[i] * f)
+            f = _vp_factor(sch, i + 1, self.sigma_space)
+            if limits is not None: x = x.clamp(-limits[i] * f, limits[i] * f)
             if callback is not None: callback(i, t, x / f)
         return x
 
@@ -220,11 +229,12 @@ def get_sampler(name: str, schedule: NoiseSchedule | LossConfig | None = None, *
                    scheduler_kw={**spec.scheduler_kw, **kw}, native_thresholding=spec.native_thresholding,
                    sigma_space=spec.sigma_space, step_options=spec.step_options, **own)
 
-def sample(denoise: Callable, x, *, schedule: NoiseSchedule | LossConfig | None = None, sampler: str = 'dpmpp',
+def sample(denoise: Callable, x, *, schedule: NoiseSchedule | LossConfig | None = None, sampler: str | None = None,
            steps: int | None = None, generator: torch.Generator | None = None, callback: Callable | None = None,
            device=None, **kw) -> torch.Tensor:
-    "One call: `get_sampler(sampler, schedule, **kw)(denoise, x, steps, generator)` -> clean latent."
-    return get_sampler(sampler, schedule, **kw)(denoise, x, steps, generator, callback=callback, device=device)
+    "One call: `get_sampler(sampler, schedule, **kw)(denoise, x, steps, generator)` -> clean latent (None: SamplingConfig's sampler)."
+    name = sampler if sampler is not None else SamplingConfig.sampler
+    return get_sampler(name, schedule, **kw)(denoise, x, steps, generator, callback=callback, device=device)
 
 # %% ../nbs/05a_sampling.ipynb #52115d68
 def _autocast(device, dtype: str | torch.dtype | None):
@@ -233,7 +243,7 @@ def _autocast(device, dtype: str | torch.dtype | None):
     dt = getattr(torch, dtype) if isinstance(dtype, str) else dtype
     return torch.autocast(device_type=torch.device(device).type, dtype=dt)
 
-def guided_denoiser(model, cond: torch.Tensor, guidance: float = 7.5, *, autocast: str | None = None) -> Callable:
+def guided_denoiser(model, cond: torch.Tensor, guidance: float, *, autocast: str | None = None) -> Callable:
     """denoise(z_t, t) -> eps_u + guidance * (eps_c - eps_u) from ONE forward of `model` on [z_t, z_t] with
     drop_cond = [False]*B + [True]*B and the precomputed condition `cond` (B, C, h, w); float32 out."""
     b = cond.shape[0]
@@ -262,15 +272,15 @@ class SamplingConfig:
     "Options of `forecast` (same names): sampler, steps, guidance, ensemble size, seed and the sampler options."
     sampler: str = 'dpmpp'                  # 'ddpm' | 'ddim' | 'dpmpp' | 'unipc' | 'euler'
     steps: int | None = None                # None: the sampler's default (dpmpp 20, ddim 50, ddpm 1000)
-    guidance: float = 7.5                   # classifier-free guidance scale (seed 000); 1 = conditional only
-    members: int = 16                       # ensemble size
+    guidance: float = 7.5                   # classifier-free guidance scale (seed 000, the improvement list); 1 = conditional
+    members: int = 8                        # ensemble size
     seed: int = 0                           # seeds the torch.Generator on the model's device
     use_ema: bool = True                    # sample with the EMA weights when `ema` is given
     eta: float = 0.0                        # DDIM only: 0 deterministic, 1 DDPM-like
     thresholding: bool = False              # dynamic thresholding of the predicted clean latent (Imagen)
     threshold_ratio: float = 0.995          # percentile of |x0| used as the threshold
     threshold_max: float | None = None      # upper cap of the threshold (diffusers' sample_max_value); None = none
-    init_noise_scale: float = 1.0           # std of z_T (seed 002: 0.8)
+    init_noise_scale: float = 1.0           # std of z_T (seed 002, the pipeline improvements: 0.8)
     progressive_clamp: tuple | None = None  # (start, end): clamp |z| to a limit growing start -> end over the steps
     clip_output: bool = True                # clamp decoded images to [-1, 1]
     autocast: str | None = None             # None | 'bfloat16' | 'float16': autocast the networks
@@ -287,6 +297,18 @@ class SamplingConfig:
         if int(self.step_h) < 1: raise ValueError(f"SamplingConfig.step_h={self.step_h}; expected >= 1 hour")
         if self.compile not in COMPILE_MODES: raise ValueError(f"SamplingConfig.compile={self.compile!r}; expected one of {COMPILE_MODES}")
         if self.progressive_clamp is not None: self.progressive_clamp = tuple(float(v) for v in self.progressive_clamp)
+
+    @property
+    def resolved_steps(self) -> int:
+        "The steps the sampler will take: `steps`, or the registered sampler's default when None."
+        return int(self.steps) if self.steps is not None else SAMPLERS[_resolve_name(self.sampler)].default_steps
+
+def sampling_config(cfg: SamplingConfig | None = None, **options) -> SamplingConfig:
+    "`cfg` (None: the defaults) with `options` replacing its fields by name; an unknown name is refused with the fields."
+    known = [f.name for f in dataclasses.fields(SamplingConfig)]
+    unknown = sorted(set(options) - set(known))
+    if unknown: raise TypeError(f"unknown sampling option(s) {unknown}; the fields of SamplingConfig are {known}")
+    return dataclasses.replace(cfg if cfg is not None else SamplingConfig(), **options)
 
 # %% ../nbs/05a_sampling.ipynb #643cb085
 def _device_of(module) -> torch.device:
@@ -314,14 +336,14 @@ def compiled_unet(model, mode: str | None, backend: str = 'inductor'):
 
 @torch.no_grad()
 def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor | None = None, *,
-             cond: torch.Tensor | None = None, sampler: str | Sampler = 'dpmpp', steps: int | None = None,
-             guidance: float = 7.5, generator: torch.Generator | None = None,
-             schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None, autocast: str | None = None,
-             clip_output: bool = True, compile: str | None = None, compile_backend: str = 'inductor',
-             **sampler_kw) -> torch.Tensor:
+             cond: torch.Tensor | None = None, sampler: str | Sampler = SamplingConfig.sampler,
+             steps: int | None = SamplingConfig.steps, guidance: float = SamplingConfig.guidance,
+             generator: torch.Generator | None = None, schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None,
+             autocast: str | None = None, clip_output: bool = SamplingConfig.clip_output, compile: str | None = None,
+             compile_backend: str = SamplingConfig.compile_backend, **sampler_kw) -> torch.Tensor:
     """One sample per row of the image at the next step, (N, 1, H, W) in [-1, 1]: condition from `gridsat`, `era5`
     (or `cond` from `model.encode_condition`), guided sampling in latent space (the UNet compiled when `compile`
-    names a torch.compile mode), VAE decoding."""
+    names a torch.compile mode), VAE decoding. The defaults are SamplingConfig's."""
     dev = _device_of(model)
     if cond is None:
         if gridsat is None or era5 is None:
@@ -337,16 +359,30 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     return img.clamp(-1.0, 1.0) if clip_output else img
 
 # %% ../nbs/05a_sampling.ipynb #2aac0f68
+def _batch_inputs(batch: dict, dev) -> tuple:
+    "(gridsat, era5, era5_future or None) of a collated store batch as float32 on `dev`, shapes checked."
+    for key in ('gridsat', 'era5'):
+        if key not in batch:
+            raise KeyError(f"forecast: batch has no {key!r} (keys: {sorted(batch)}); expected a collated CycloneDataset batch")
+    gridsat = torch.as_tensor(batch['gridsat']).to(dev, torch.float32)
+    era5 = torch.as_tensor(batch['era5']).to(dev, torch.float32)
+    fut = batch.get('era5_future')
+    fut = torch.as_tensor(fut).to(dev, torch.float32) if fut is not None else None
+    if gridsat.ndim != 4 or era5.ndim != 4 or gridsat.shape[0] != era5.shape[0]:
+        raise ValueError(f"forecast: expected batch['gridsat'] (B, 1+history, H, W) and batch['era5'] (B, C, H, W), "
+                         f"got {tuple(gridsat.shape)} and {tuple(era5.shape)}")
+    return gridsat, era5, fut
+
 def _lead_plan(batch: dict, leads: int | None, step_h: int):
     "(lead hours returned, rollout steps K, {step k>=2: era5_future index valid at t + step_h (k-1)})."
     fut = batch.get('era5_future')
     lead_h = batch.get('lead_h')
     if lead_h is not None:
-        lh = torch.as_tensor(lead_h)
-        if lh.ndim == 2:
-            if not (lh == lh[:1]).all(): raise ValueError(f"forecast: batch['lead_h'] differs between rows: {lh.tolist()}")
-            lh = lh[0]
-        avail = [int(h) for h in lh.reshape(-1).tolist()]
+        hours = torch.as_tensor(lead_h)
+        if hours.ndim == 2:
+            if not (hours == hours[:1]).all(): raise ValueError(f"forecast: batch['lead_h'] differs between rows: {hours.tolist()}")
+            hours = hours[0]
+        avail = [int(h) for h in hours.reshape(-1).tolist()]
     else:
         n = fut.shape[1] if fut is not None else (leads or 1)
         avail = [step_h * (i + 1) for i in range(n)]
@@ -367,57 +403,45 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int):
         era5_index[k] = avail.index(h)
     return wanted, K, era5_index
 
+# %% ../nbs/05a_sampling.ipynb #c3d4e5f3
 @torch.no_grad()
-def forecast(model, vae, batch: dict, *, sampler: str = 'dpmpp', steps: int | None = None, guidance: float = 7.5,
-             members: int = 16, seed: int = 0, use_ema: bool = True, eta: float = 0.0, thresholding: bool = False,
-             threshold_ratio: float = 0.995, threshold_max: float | None = None, init_noise_scale: float = 1.0,
-             progressive_clamp: tuple | None = None, clip_output: bool = True, autocast: str | None = None,
-             step_h: int = 3, schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None,
-             leads: int | None = None, ema=None, progress: bool = False, compile: str | None = None,
-             compile_backend: str = 'inductor') -> torch.Tensor:
-    """Ensemble forecast (B, M, L, H, W) in [-1, 1] for a collated store batch: `members` samples per storm,
-    rolled out autoregressively (one model step = `step_h` hours) to each lead in batch['lead_h'] (first `leads`)."""
-    SamplingConfig(sampler=sampler, steps=steps, guidance=guidance, members=members, autocast=autocast, step_h=step_h,
-                   compile=compile)
-    for key in ('gridsat', 'era5'):
-        if key not in batch:
-            raise KeyError(f"forecast: batch has no {key!r} (keys: {sorted(batch)}); expected a collated CycloneDataset batch")
+def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
+             schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None, leads: int | None = None, ema=None,
+             progress: bool = False, **options) -> torch.Tensor:
+    """Ensemble forecast (B, M, L, H, W) in [-1, 1] for a collated store batch: `cfg.members` samples per storm,
+    rolled out autoregressively (one model step = `cfg.step_h` hours) to each lead in batch['lead_h'] (first
+    `leads`). `cfg` is a SamplingConfig (None: its defaults); `options` replace its fields by name."""
+    cfg = sampling_config(cfg, **options)
     dev = _device_of(model)
-    gridsat = torch.as_tensor(batch['gridsat']).to(dev, torch.float32)
-    era5 = torch.as_tensor(batch['era5']).to(dev, torch.float32)
-    fut = batch.get('era5_future')
-    fut = torch.as_tensor(fut).to(dev, torch.float32) if fut is not None else None
-    if gridsat.ndim != 4 or era5.ndim != 4 or gridsat.shape[0] != era5.shape[0]:
-        raise ValueError(f"forecast: expected batch['gridsat'] (B, 1+history, H, W) and batch['era5'] (B, C, H, W), "
-                         f"got {tuple(gridsat.shape)} and {tuple(era5.shape)}")
-    wanted, K, era5_index = _lead_plan({**batch, 'era5_future': fut}, leads, step_h)
-    B, M = gridsat.shape[0], int(members)
-    smp = get_sampler(sampler, schedule, thresholding=thresholding, threshold_ratio=threshold_ratio,
-                      threshold_max=threshold_max, init_noise_scale=init_noise_scale,
-                      progressive_clamp=progressive_clamp, **({'eta': eta} if eta else {}))
-    gen = torch.Generator(device=dev).manual_seed(int(seed))
+    gridsat, era5, fut = _batch_inputs(batch, dev)
+    wanted, K, era5_index = _lead_plan({**batch, 'era5_future': fut}, leads, cfg.step_h)
+    B, M = gridsat.shape[0], int(cfg.members)
+    smp = get_sampler(cfg.sampler, schedule, thresholding=cfg.thresholding, threshold_ratio=cfg.threshold_ratio,
+                      threshold_max=cfg.threshold_max, init_noise_scale=cfg.init_noise_scale,
+                      progressive_clamp=cfg.progressive_clamp, **({'eta': cfg.eta} if cfg.eta else {}))
+    gen = torch.Generator(device=dev).manual_seed(int(cfg.seed))
     vcfg = vae_cfg if vae_cfg is not None else vae.cfg
     modes = (model.training, vae.training)
     model.eval(); vae.eval()
-    swap = ema.applied(model) if (use_ema and ema is not None) else contextlib.nullcontext()
+    swap = ema.applied(model) if (cfg.use_ema and ema is not None) else contextlib.nullcontext()
     steps_iter = range(1, K + 1)
     if progress:
         from tqdm.auto import tqdm
-        steps_iter = tqdm(steps_iter, desc=f'forecast {sampler} x{M}', leave=False)
+        steps_iter = tqdm(steps_iter, desc=f'forecast {cfg.sampler} x{M}', leave=False)
     out = []
     try:
         with swap:
             cur = gridsat.repeat_interleave(M, 0)                              # (B*M, 1+history, H, W)
             for k in steps_iter:
-                with _autocast(dev, autocast):
+                with _autocast(dev, cfg.autocast):
                     if k == 1:
                         cond = model.encode_condition(gridsat, era5).repeat_interleave(M, 0)
                     else:
                         cond = model.encode_condition(cur, fut[:, era5_index[k]].repeat_interleave(M, 0))
-                img = generate(model, vae, cond=cond, sampler=smp, steps=steps, guidance=guidance, generator=gen,
-                               vae_cfg=vcfg, autocast=autocast, clip_output=clip_output, compile=compile,
-                               compile_backend=compile_backend)
-                if k * step_h in wanted: out.append(img[:, 0])
+                img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gen,
+                               vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
+                               compile_backend=cfg.compile_backend)
+                if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:
         model.train(modes[0]); vae.train(modes[1])
@@ -425,6 +449,5 @@ def forecast(model, vae, batch: dict, *, sampler: str = 'dpmpp', steps: int | No
     return res.view(B, M, len(wanted), *res.shape[-2:])
 
 def forecast_from_config(model, vae, batch: dict, cfg: SamplingConfig, **kw) -> torch.Tensor:
-    "forecast(model, vae, batch, **asdict(cfg), **kw)."
-    from dataclasses import asdict
-    return forecast(model, vae, batch, **{**asdict(cfg), **kw})
+    "forecast(model, vae, batch, cfg, **kw) (the spelling of release 0.1)."
+    return forecast(model, vae, batch, cfg, **kw)

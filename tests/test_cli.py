@@ -71,3 +71,31 @@ def test_build_every_12h_takes_every_fourth_time(world, tmp_path):
 def test_no_era5_is_for_stage_ldm():
     r = cli('train', 'vae', '--cfg', Path(__file__).parents[1] / 'configs' / 'tiny.yaml', '--no-era5', check=False)
     assert r.returncode != 0 and '--no-era5 is for stage ldm' in r.stderr
+
+def test_help_answers_without_torch():
+    "`cyclonediff --help` declares no eval options, so it imports neither torch nor the sampling module."
+    r = subprocess.run([sys.executable, '-c', 'import sys; from cyclonediff.cli import make_parser; make_parser(["--help"]); '
+                        'print("torch" in sys.modules, "cyclonediff.sampling" in sys.modules)'],
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.split() == ['False', 'False'], r.stdout
+
+def test_eval_defaults_have_one_home():
+    "guidance, members, steps and sampler are written once, in SamplingConfig: `cyclonediff eval --help` and evaluate read them."
+    import inspect
+    from cyclonediff.cli import make_parser
+    from cyclonediff.evaluation import EvalRunConfig, eval_config_from_args, eval_run_config, evaluate
+    from cyclonediff.sampling import SAMPLERS, SamplingConfig
+    s = SamplingConfig()
+    text = ' '.join(cli('eval', '--help').stdout.split())
+    assert f'ensemble size (default {s.members})' in text, text
+    assert f'classifier-free guidance scale (default {s.guidance:g})' in text, text
+    assert f'(default {s.sampler})' in text, text
+    assert s.steps is None and f"sampler steps (default: the sampler's own," in text          # None: the sampler's own
+    assert f'{s.sampler} {SAMPLERS[s.sampler].default_steps}' in text and s.resolved_steps == SAMPLERS[s.sampler].default_steps
+    # the command with no choices runs the evaluation's defaults, which are SamplingConfig's
+    a = make_parser(['eval']).parse_args(['eval', '--ckpt', 'c', '--store', 's', '--out', 'o'])
+    assert eval_config_from_args(a) == EvalRunConfig() == eval_run_config()
+    assert EvalRunConfig().sampling == s
+    # evaluate carries no copy: its configuration is `cfg` (None: EvalRunConfig()) and options replace its fields
+    params = inspect.signature(evaluate).parameters
+    assert params['cfg'].default is None and not {'members', 'guidance', 'steps', 'sampler'} & set(params)

@@ -69,12 +69,12 @@ class Monitor(Callback):
     order = 15
     def __init__(self, every: int): self.every = int(every)
     def after_batch(self, tr):
-        st = tr.state
-        if not tr.main or (st.epoch * tr.n_micro + st.batch) % self.every: return
+        state = tr.state
+        if not tr.main or (state.epoch * tr.n_micro + state.batch) % self.every: return
         with warnings.catch_warnings():
             warnings.simplefilter('always')              # a collapse warning every time it happens, not once
-            mon = tr.stage.monitor(tr.batch, st.step, tr.out_dir)
-        if mon: tr.logger.log('monitor', st.step, mon)
+            mon = tr.stage.monitor(tr.batch, state.step, tr.out_dir)
+        if mon: tr.logger.log('monitor', state.step, mon)
 
 class LogWriter(Callback):
     "A row of logs/train.csv every `log_every` steps and at the last; a row of logs/epoch.csv after every epoch."
@@ -86,15 +86,15 @@ class LogWriter(Callback):
     def write_row(self, tr):
         "The means since the last row (the one host sync), learning rate, samples/s and skipped steps."
         tr.skip.flush(tr)                                # skipped steps are counted before the row
-        st, means = tr.state, tr.means.read()
+        state, means = tr.state, tr.means.read()
         if not means: return
         seconds = max(time.perf_counter() - self.t, 1e-9)
         first = next(iter(tr.schedulers))
-        row = {'epoch': st.epoch + st.batch / tr.n_micro, 'lr': tr.schedulers[first].get_last_lr()[0]}
+        row = {'epoch': state.epoch + state.batch / tr.n_micro, 'lr': tr.schedulers[first].get_last_lr()[0]}
         row.update({k.split('/', 1)[-1]: v for k, v in means.items()})
-        row.update(samples_per_s=tr.means.samples * tr.accelerator.num_processes / seconds, bad_steps=st.bad_total)
-        tr.logger.log('train', st.step, row)
-        if 'loss' in row: tr.watch.check(row['loss'], st.step)
+        row.update(samples_per_s=tr.means.samples * tr.accelerator.num_processes / seconds, bad_steps=state.bad_total)
+        tr.logger.log('train', state.step, row)
+        if 'loss' in row: tr.watch.check(row['loss'], state.step)
         tr.pbar.set_postfix(loss=f"{row.get('loss', math.nan):.4g}", lr=f"{row['lr']:.2e}")
         tr.means.reset()
         self.t = time.perf_counter()
@@ -144,19 +144,19 @@ def _sample_names(tr, meta: dict) -> dict:
 
 def report_skipped(tr, group: list, step: int, epoch: int, batch: int):
     "Count a skipped step, log and warn with its samples; stop the run after max_bad_steps in a row."
-    tc, st = tr.cfg.train, tr.state
-    st.bad_total += 1; st.bad_streak += 1
+    train_cfg, state = tr.cfg.train, tr.state
+    state.bad_total += 1; state.bad_streak += 1
     bad = [meta for meta, ok in group if not bool(ok)] or [meta for meta, _ in group]
     names = '; '.join(s for meta in bad for s in describe_batch(_sample_names(tr, meta)))
     where = f"step {step} (epoch {epoch}, batch {batch})"
-    tr.logger.log('bad_batches', step, {'epoch': epoch, 'batch': batch, 'streak': st.bad_streak, 'samples': names})
-    warnings.warn(f"non-finite loss or gradient at {where}: step skipped ({st.bad_streak} in a row, "
-                  f"{st.bad_total} in all); samples: {names}", NonFiniteLossWarning, stacklevel=2)
-    if st.bad_streak >= tc.max_bad_steps:
-        last = st.last_ckpt or 'none (no checkpoint had been written)'
+    tr.logger.log('bad_batches', step, {'epoch': epoch, 'batch': batch, 'streak': state.bad_streak, 'samples': names})
+    warnings.warn(f"non-finite loss or gradient at {where}: step skipped ({state.bad_streak} in a row, "
+                  f"{state.bad_total} in all); samples: {names}", NonFiniteLossWarning, stacklevel=2)
+    if state.bad_streak >= train_cfg.max_bad_steps:
+        last = state.last_ckpt or 'none (no checkpoint had been written)'
         raise NonFiniteLossError(
-            f"stopped: {st.bad_streak} optimiser steps in a row had a non-finite loss or gradient "
-            f"(train.max_bad_steps={tc.max_bad_steps}), at {where}. Nothing was written after the last good "
+            f"stopped: {state.bad_streak} optimiser steps in a row had a non-finite loss or gradient "
+            f"(train.max_bad_steps={train_cfg.max_bad_steps}), at {where}. Nothing was written after the last good "
             f"checkpoint: {last}. Last samples: {names}. Lower train.lr, check these samples, or use mixed_precision='no'.")
 
 # %% ../nbs/03f_callbacks.ipynb #fa1a31c1
@@ -169,14 +169,14 @@ class HostSkip:
     "'host': the step happens only if it is finite (read on the host); a skipped step is not counted, reported at once."
     fused = False                                   # any AdamW will do
     def step(self, tr, finite: torch.Tensor, norms: dict, group: list):
-        st = tr.state
+        state = tr.state
         if bool(finite):                            # the host sync of this mode
             tr.apply_step(norms)
-            st.step += 1; st.bad_streak = 0
+            state.step += 1; state.bad_streak = 0
             return True
         for o in tr.optimizers.values(): o.zero_grad(set_to_none=True)
         restore_buffers(tr.buffers)
-        report_skipped(tr, group, st.step + 1, st.epoch, st.batch)
+        report_skipped(tr, group, state.step + 1, state.epoch, state.batch)
         return False
     def flush(self, tr): pass
 
@@ -189,9 +189,9 @@ class DeviceSkip:
         for o in tr.optimizers.values(): getattr(o, 'optimizer', o).found_inf = found    # under accelerate's wrapper
         tr.apply_step(norms, keep=finite)
         restore_buffers(tr.buffers, unless=finite)
-        st = tr.state
-        self.pending.append((st.step + 1, st.epoch, st.batch, group, finite))
-        st.step += 1
+        state = tr.state
+        self.pending.append((state.step + 1, state.epoch, state.batch, group, finite))
+        state.step += 1
         return True
     def flush(self, tr):
         "Read the flags of the steps since the last flush (one transfer) and report the skipped ones."

@@ -145,8 +145,8 @@ def resolve_checkpoint(path) -> Path:
     path = Path(path)
     if (path / 'manifest.json').is_file(): return path
     for root in (path / 'checkpoints', path):
-        ck = find_resume_checkpoint(root)
-        if ck is not None: return ck
+        ckpt = find_resume_checkpoint(root)
+        if ckpt is not None: return ckpt
     raise FileNotFoundError(f"no checkpoint found at {path} (expected a folder with manifest.json, "
                             f"or a run folder with checkpoints/step_*)")
 
@@ -173,25 +173,25 @@ def get_rng_state(all_devices: bool = True) -> dict:
     "python, numpy, torch and CUDA random states as tensors and numbers (CUDA: every device, or the current one)."
     v, pstate, gauss = random.getstate()
     np_name, keys, pos, has_gauss, cached = np.random.get_state()
-    st = {'python': {'version': v, 'state': torch.tensor(pstate, dtype=torch.int64), 'gauss': gauss},
+    state = {'python': {'version': v, 'state': torch.tensor(pstate, dtype=torch.int64), 'gauss': gauss},
           'numpy': {'keys': torch.from_numpy(keys.astype(np.int64)), 'pos': int(pos), 'has_gauss': int(has_gauss),
                     'cached': float(cached)},
           'torch': torch.get_rng_state()}
     if torch.cuda.is_available():
-        if all_devices: st['cuda'] = torch.cuda.get_rng_state_all()
-        else: st['cuda_current'] = torch.cuda.get_rng_state()
-    return st
+        if all_devices: state['cuda'] = torch.cuda.get_rng_state_all()
+        else: state['cuda_current'] = torch.cuda.get_rng_state()
+    return state
 
-def set_rng_state(st: dict):
-    p = st['python']
+def set_rng_state(state: dict):
+    p = state['python']
     random.setstate((p['version'], tuple(int(x) for x in p['state'].tolist()), p['gauss']))
-    n = st['numpy']
+    n = state['numpy']
     np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['cached']))
-    torch.set_rng_state(st['torch'].cpu())
-    if 'cuda' in st and torch.cuda.is_available():
-        states = st['cuda'][:torch.cuda.device_count()]
+    torch.set_rng_state(state['torch'].cpu())
+    if 'cuda' in state and torch.cuda.is_available():
+        states = state['cuda'][:torch.cuda.device_count()]
         torch.cuda.set_rng_state_all([s.cpu() for s in states])
-    if 'cuda_current' in st and torch.cuda.is_available(): torch.cuda.set_rng_state(st['cuda_current'].cpu())
+    if 'cuda_current' in state and torch.cuda.is_available(): torch.cuda.set_rng_state(state['cuda_current'].cpu())
 
 # %% ../nbs/03c_checkpoint.ipynb #15394c7b
 def trainable_state(module: nn.Module) -> dict:
@@ -209,46 +209,46 @@ def load_trainable_state(module: nn.Module, sd: dict, where: str = 'checkpoint')
 # %% ../nbs/03c_checkpoint.ipynb #334d2348
 def vae_checkpoint_config(path):
     "The VAEConfig of a stage-1 checkpoint (or run folder), with the scaling factor stage 1 measured (an error without)."
-    ck = resolve_checkpoint(path)
-    vcfg = load_config(ck / 'config.yaml').vae
+    ckpt = resolve_checkpoint(path)
+    vcfg = load_config(ckpt / 'config.yaml').vae
     if vcfg.scaling_factor is None:
-        raise ValueError(f"{ck / 'config.yaml'}: vae.scaling_factor is missing; it is written by the VAE stage at each "
+        raise ValueError(f"{ckpt / 'config.yaml'}: vae.scaling_factor is missing; it is written by the VAE stage at each "
                          f"checkpoint: point train.vae_ckpt at a checkpoint of a VAE run")
     return vcfg
 
 def load_vae(path, use_ema: bool = True, device='cpu'):
     "Frozen VAE from a stage-1 checkpoint (or run folder): (vae in eval mode, its VAEConfig with scaling_factor)."
-    ck = resolve_checkpoint(path)
-    manifest = verify_checkpoint(ck)
-    vcfg = vae_checkpoint_config(ck)
+    ckpt = resolve_checkpoint(path)
+    manifest = verify_checkpoint(ckpt)
+    vcfg = vae_checkpoint_config(ckpt)
     from safetensors.torch import load_file
-    sd = {k[4:]: v for k, v in load_file(str(ck / 'model.safetensors')).items() if k.startswith('vae.')}
+    sd = {k[4:]: v for k, v in load_file(str(ckpt / 'model.safetensors')).items() if k.startswith('vae.')}
     if use_ema and 'ema.safetensors' in manifest['files']:
-        sd.update({k[4:]: v for k, v in load_file(str(ck / 'ema.safetensors')).items() if k.startswith('vae.')})
+        sd.update({k[4:]: v for k, v in load_file(str(ckpt / 'ema.safetensors')).items() if k.startswith('vae.')})
     vae = build_vae(vcfg)
     try:
         vae.load_state_dict(sd, strict=True)
     except RuntimeError as e:
-        raise CheckpointError(f"{ck / 'model.safetensors'}: VAE weights do not match {ck / 'config.yaml'}: {e}") from e
+        raise CheckpointError(f"{ckpt / 'model.safetensors'}: VAE weights do not match {ckpt / 'config.yaml'}: {e}") from e
     return vae.to(device).eval().requires_grad_(False), vcfg
 
 
 def load_ldm(path, use_ema: bool = True, device='cpu') -> dict:
     "Everything sampling needs from a stage-2 checkpoint: {'unet', 'vae', 'cfg', 'scaling_factor', 'schedule', 'path'}."
-    ck = resolve_checkpoint(path)
-    manifest = verify_checkpoint(ck)
-    run = load_config(ck / 'config.yaml')
-    if run.train.stage != 'ldm': raise ValueError(f"{ck}: a checkpoint of stage {run.train.stage!r}, expected 'ldm'")
+    ckpt = resolve_checkpoint(path)
+    manifest = verify_checkpoint(ckpt)
+    run = load_config(ckpt / 'config.yaml')
+    if run.train.stage != 'ldm': raise ValueError(f"{ckpt}: a checkpoint of stage {run.train.stage!r}, expected 'ldm'")
     from safetensors.torch import load_file
-    sd = {k[5:]: v for k, v in load_file(str(ck / 'model.safetensors')).items() if k.startswith('unet.')}
+    sd = {k[5:]: v for k, v in load_file(str(ckpt / 'model.safetensors')).items() if k.startswith('unet.')}
     if use_ema and 'ema.safetensors' in manifest['files']:
-        sd.update({k[5:]: v for k, v in load_file(str(ck / 'ema.safetensors')).items() if k.startswith('unet.')})
+        sd.update({k[5:]: v for k, v in load_file(str(ckpt / 'ema.safetensors')).items() if k.startswith('unet.')})
     unet = CycloneUNet(run.unet)
     unet.load_state_dict(sd, strict=True)
     vae = build_vae(run.vae)
-    vae.load_state_dict({k[4:]: v for k, v in load_file(str(ck / 'vae.safetensors')).items()}, strict=True)
+    vae.load_state_dict({k[4:]: v for k, v in load_file(str(ckpt / 'vae.safetensors')).items()}, strict=True)
     return {'unet': unet.to(device).eval(), 'vae': vae.to(device).eval().requires_grad_(False), 'cfg': run,
-            'scaling_factor': float(run.vae.scaling_factor), 'schedule': NoiseSchedule.from_config(run.loss), 'path': ck}
+            'scaling_factor': float(run.vae.scaling_factor), 'schedule': NoiseSchedule.from_config(run.loss), 'path': ckpt}
 
 # %% ../nbs/03c_checkpoint.ipynb #32731a49
 def prepare_checkpoint_root(root, resume: bool, clean: bool = True):
@@ -262,9 +262,9 @@ def prepare_checkpoint_root(root, resume: bool, clean: bool = True):
 
 def resume_point(root, resume: bool, announce: bool = True):
     "The checkpoint a run continues from: the newest valid one under `root` when resuming; None (said so) otherwise."
-    ck = find_resume_checkpoint(root) if resume else None
-    if resume and ck is None and announce: print(f"no checkpoint in {root}: starting from scratch")
-    return ck
+    ckpt = find_resume_checkpoint(root) if resume else None
+    if resume and ckpt is None and announce: print(f"no checkpoint in {root}: starting from scratch")
+    return ckpt
 
 def save_training(root, step: int, stage, optimizers: dict, schedulers: dict, *, rng: dict, cfg, state: dict,
                   extra: dict) -> Path:
@@ -276,18 +276,18 @@ def save_training(root, step: int, stage, optimizers: dict, schedulers: dict, *,
                            scheduler={k: s.state_dict() for k, s in schedulers.items()},
                            rng=rng, state=state, cfg=cfg, extra_tensors=stage.checkpoint_files(), extra=extra)
 
-def load_training(ck, stage, optimizers: dict, schedulers: dict) -> dict:
-    "Load checkpoint `ck` into `stage`'s modules and EMAs, the optimisers and schedules; returns the loaded dict."
-    ld = load_checkpoint(ck, map_location='cpu')
+def load_training(ckpt, stage, optimizers: dict, schedulers: dict) -> dict:
+    "Load checkpoint `ckpt` into `stage`'s modules and EMAs, the optimisers and schedules; returns the loaded dict."
+    loaded = load_checkpoint(ckpt, map_location='cpu')
     for prefix, module in stage.checkpoint_modules().items():
-        sd = {k[len(prefix) + 1:]: v for k, v in ld['weights'].items() if k.startswith(prefix + '.')}
-        load_trainable_state(module, sd, where=str(Path(ck) / 'model.safetensors'))
+        sd = {k[len(prefix) + 1:]: v for k, v in loaded['weights'].items() if k.startswith(prefix + '.')}
+        load_trainable_state(module, sd, where=str(Path(ckpt) / 'model.safetensors'))
     for name, ema in stage.emas.items():
-        ema.load_state_dict({k[len(name) + 1:]: v for k, v in ld['ema'].items() if k.startswith(name + '.')},
-                            ld['state']['ema_updates'][name])
-    for k, o in optimizers.items(): o.load_state_dict(ld['optimizer'][k])
-    for k, s in schedulers.items(): s.load_state_dict(ld['scheduler'][k])
-    return ld
+        ema.load_state_dict({k[len(name) + 1:]: v for k, v in loaded['ema'].items() if k.startswith(name + '.')},
+                            loaded['state']['ema_updates'][name])
+    for k, o in optimizers.items(): o.load_state_dict(loaded['optimizer'][k])
+    for k, s in schedulers.items(): s.load_state_dict(loaded['scheduler'][k])
+    return loaded
 
 # %% ../nbs/03c_checkpoint.ipynb #04407658
 def gather_rng_states(accelerator) -> dict:

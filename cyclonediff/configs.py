@@ -26,25 +26,25 @@ STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
 
-def check_train_config(tc) -> None:
+def check_train_config(train_cfg) -> None:
     "Raise a ValueError naming the field if a TrainConfig value is out of range."
     for name, allowed in dict(stage=STAGES, scheduler=SCHEDULERS, dataset=DATASETS,
                               mixed_precision=('bf16', 'no'), kl_anneal_unit=('epoch', 'step'),
                               nonfinite_check=('auto', 'host', 'device'),
                               compile_mode=TORCH_COMPILE_MODES).items():
-        if getattr(tc, name) not in allowed:
-            raise ValueError(f"TrainConfig.{name}={getattr(tc, name)!r}; expected one of {allowed}")
+        if getattr(train_cfg, name) not in allowed:
+            raise ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)!r}; expected one of {allowed}")
     for name in ('batch_size', 'grad_accum', 'epochs', 'ckpt_every', 'log_every', 'recon_check_every',
                  'max_bad_steps', 'keep_last', 'restart_t0', 'restart_tmult'):
-        if getattr(tc, name) < 1: raise ValueError(f"TrainConfig.{name}={getattr(tc, name)}; expected >= 1")
-    if tc.max_steps is not None and tc.max_steps < 1: raise ValueError(f"TrainConfig.max_steps={tc.max_steps}; expected >= 1 or None")
-    if not 0 <= tc.cfg_dropout < 1: raise ValueError(f"TrainConfig.cfg_dropout={tc.cfg_dropout}; expected in [0, 1)")
-    if tc.precompute_latents and tc.augment:
+        if getattr(train_cfg, name) < 1: raise ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)}; expected >= 1")
+    if train_cfg.max_steps is not None and train_cfg.max_steps < 1: raise ValueError(f"TrainConfig.max_steps={train_cfg.max_steps}; expected >= 1 or None")
+    if not 0 <= train_cfg.cfg_dropout < 1: raise ValueError(f"TrainConfig.cfg_dropout={train_cfg.cfg_dropout}; expected in [0, 1)")
+    if train_cfg.precompute_latents and train_cfg.augment:
         raise ValueError("TrainConfig.precompute_latents=True with augment=True: the latents are encoded once, so they "
                          "would not follow the random rotation of each step's inputs; turn one of them off")
-    if not 0 <= tc.ema_decay < 1: raise ValueError(f"TrainConfig.ema_decay={tc.ema_decay}; expected in [0, 1)")
-    if not 0 <= tc.warmup_frac < 1: raise ValueError(f"TrainConfig.warmup_frac={tc.warmup_frac}; expected in [0, 1)")
-    if len(tc.betas) != 2: raise ValueError(f"TrainConfig.betas={tc.betas}; expected two numbers")
+    if not 0 <= train_cfg.ema_decay < 1: raise ValueError(f"TrainConfig.ema_decay={train_cfg.ema_decay}; expected in [0, 1)")
+    if not 0 <= train_cfg.warmup_frac < 1: raise ValueError(f"TrainConfig.warmup_frac={train_cfg.warmup_frac}; expected in [0, 1)")
+    if len(train_cfg.betas) != 2: raise ValueError(f"TrainConfig.betas={train_cfg.betas}; expected two numbers")
 
 # %% ../nbs/03a_configs.ipynb #5b2fa772
 @dataclass(kw_only=True, frozen=True)

@@ -63,10 +63,10 @@ STAGING = '.partial'
 
 def fresh_staging(out) -> Path:
     "An empty staging folder out/.partial (one left by a killed run is removed first)."
-    st = Path(out) / STAGING
-    if st.exists(): shutil.rmtree(st)
-    st.mkdir(parents=True)
-    return st
+    state = Path(out) / STAGING
+    if state.exists(): shutil.rmtree(state)
+    state.mkdir(parents=True)
+    return state
 
 def publish(staging, out, last=('report.md', 'report.html')) -> list:
     """Move the finished outputs from `staging` into `out`: sub-folders swapped whole, files renamed (each atomic),

@@ -129,9 +129,9 @@ class LossWatch:
         return {'level': self.level, 'n_logs': self.n_logs,
                 'epoch': torch.stack([self.e_sum, self.e_n, self.e_min, self.e_max]).cpu()}
 
-    def load_state_dict(self, st: dict):
-        self.level, self.n_logs = st['level'], st['n_logs']
-        self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in st['epoch'])
+    def load_state_dict(self, state: dict):
+        self.level, self.n_logs = state['level'], state['n_logs']
+        self.e_sum, self.e_n, self.e_min, self.e_max = (x.clone().to(self.device) for x in state['epoch'])
 
 # %% ../nbs/03d_monitors.ipynb #8ff975b3
 class RunningMeans:

@@ -15,16 +15,16 @@ from .configs import TrainConfig
 __all__ = ['make_optimizer', 'WarmupCosine', 'make_scheduler', 'EMA']
 
 # %% ../nbs/03b_optim.ipynb #b8d3cd11
-def make_optimizer(params, tc: TrainConfig, device=None, *, fused: bool | None = None) -> torch.optim.AdamW:
+def make_optimizer(params, train_cfg: TrainConfig, device=None, *, fused: bool | None = None) -> torch.optim.AdamW:
     """AdamW over `params` (decay on tensors of rank >= 2 only). `fused`: the one-kernel update (None: on CUDA); the
     trainer asks for it wherever it skips steps on the device, since the fused kernel takes `found_inf`."""
     params = [p for p in params if p.requires_grad]
     decay, no_decay = [p for p in params if p.ndim >= 2], [p for p in params if p.ndim < 2]
-    groups = [g for g in ({'params': decay, 'weight_decay': tc.weight_decay}, {'params': no_decay, 'weight_decay': 0.0})
+    groups = [g for g in ({'params': decay, 'weight_decay': train_cfg.weight_decay}, {'params': no_decay, 'weight_decay': 0.0})
               if g['params']]
     if not groups: raise ValueError("make_optimizer: no trainable parameters")
     if fused is None: fused = torch.device(device).type == 'cuda' if device is not None else params[0].is_cuda
-    return torch.optim.AdamW(groups, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps, fused=True if fused else None)
+    return torch.optim.AdamW(groups, lr=train_cfg.lr, betas=tuple(train_cfg.betas), eps=train_cfg.eps, fused=True if fused else None)
 
 
 class WarmupCosine:
@@ -38,14 +38,14 @@ class WarmupCosine:
         return self.floor + (1 - self.floor) * 0.5 * (1 + math.cos(math.pi * p))
 
 
-def make_scheduler(opt, tc: TrainConfig, total_steps: int, steps_per_epoch: int):
-    "The learning-rate schedule named by tc.scheduler, stepped once per optimiser step."
-    floor = tc.min_lr / tc.lr if tc.lr > 0 else 0.0
-    if tc.scheduler == 'cosine_restarts':
+def make_scheduler(opt, train_cfg: TrainConfig, total_steps: int, steps_per_epoch: int):
+    "The learning-rate schedule named by train_cfg.scheduler, stepped once per optimiser step."
+    floor = train_cfg.min_lr / train_cfg.lr if train_cfg.lr > 0 else 0.0
+    if train_cfg.scheduler == 'cosine_restarts':
         return torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
-            opt, T_0=max(tc.restart_t0 * steps_per_epoch, 1), T_mult=tc.restart_tmult, eta_min=tc.min_lr)
-    if tc.scheduler == 'constant': fn = WarmupCosine(0, 1, 1.0)
-    else: fn = WarmupCosine(int(tc.warmup_frac * total_steps) if tc.scheduler == 'warmup_cosine' else 0, total_steps, floor)
+            opt, T_0=max(train_cfg.restart_t0 * steps_per_epoch, 1), T_mult=train_cfg.restart_tmult, eta_min=train_cfg.min_lr)
+    if train_cfg.scheduler == 'constant': fn = WarmupCosine(0, 1, 1.0)
+    else: fn = WarmupCosine(int(train_cfg.warmup_frac * total_steps) if train_cfg.scheduler == 'warmup_cosine' else 0, total_steps, floor)
     return torch.optim.lr_scheduler.LambdaLR(opt, fn)
 
 # %% ../nbs/03b_optim.ipynb #77f60cf1

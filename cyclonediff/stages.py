@@ -60,12 +60,12 @@ class Stage:
 
     def train_loader(self, train_ds, sampler, device) -> DataLoader:
         "The training loader: over the samples, or only over their indices when the stage holds its inputs."
-        tc = self.cfg.train
+        train_cfg = self.cfg.train
         items = train_ds if self.inputs is None else IndexOnly(len(train_ds))
-        workers = tc.num_workers if self.inputs is None else 0     # indices: nothing to read in workers
+        workers = train_cfg.num_workers if self.inputs is None else 0     # indices: nothing to read in workers
         # pinned, indices too: a copy from pageable memory would make the host wait for the GPU at every step
         return DataLoader(items, batch_sampler=sampler, num_workers=workers, pin_memory=torch.device(device).type == 'cuda',
-                          persistent_workers=workers > 0, generator=torch.Generator().manual_seed(tc.seed))
+                          persistent_workers=workers > 0, generator=torch.Generator().manual_seed(train_cfg.seed))
 
     def fetch(self, batch) -> dict:
         "The loader's batch (on the device) -> what `losses` reads: with the cache, those samples' cached tensors."
@@ -76,19 +76,19 @@ class Stage:
         """`cache_pick` of every training sample, read once and kept on the device; None (read the store at every
         step) when train.cache_inputs is off, the data are augmented (a fixed copy would freeze one rotation) or they
         exceed train.cache_max_gib."""
-        tc = self.cfg.train
-        if not tc.cache_inputs: return None
+        train_cfg = self.cfg.train
+        if not train_cfg.cache_inputs: return None
         main, ds = trainer.accelerator.is_main_process, trainer.train_ds
-        if tc.augment or getattr(getattr(ds, 'ds', ds), 'augment', False):
+        if train_cfg.augment or getattr(getattr(ds, 'ds', ds), 'augment', False):
             if main: print(f"{self.name}: train.augment is on: the inputs are read from the store at every step (no cache)")
             return None
         n = len(ds)
         gib = n * sum(v.numel() for v in self.cache_pick(default_collate([ds[0]])).values()) * 4 / 2**30
-        if gib > tc.cache_max_gib:
+        if gib > train_cfg.cache_max_gib:
             if main: print(f"{self.name}: the {n} training samples' inputs take {gib:.1f} GiB > train.cache_max_gib="
-                           f"{tc.cache_max_gib}: read from the store at every step")
+                           f"{train_cfg.cache_max_gib}: read from the store at every step")
             return None
-        inputs = read_arrays(ds, self.cache_pick, trainer.device, tc.batch_size, tc.num_workers, progress=main and tc.progress)
+        inputs = read_arrays(ds, self.cache_pick, trainer.device, train_cfg.batch_size, train_cfg.num_workers, progress=main and train_cfg.progress)
         if main: print(f"{self.name}: {n} training samples' inputs cached on {trainer.device} ({gib:.2f} GiB)")
         return inputs
 
@@ -126,18 +126,18 @@ class IndexOnly(Dataset):
 
 # %% ../nbs/03e_stages.ipynb #cd7c79ca
 @torch.no_grad()
-def validate_stage(stage: Stage, val_ds, accelerator, tc: TrainConfig) -> dict:
+def validate_stage(stage: Stage, val_ds, accelerator, train_cfg: TrainConfig) -> dict:
     "Validation means of `stage` over `val_ds` (items with their index), over every process (one all-reduce)."
     dev = accelerator.device
-    sampler = EpochBatchSampler(len(val_ds), tc.batch_size, shuffle=False, drop_last=False,
+    sampler = EpochBatchSampler(len(val_ds), train_cfg.batch_size, shuffle=False, drop_last=False,
                                 rank=accelerator.process_index, world_size=accelerator.num_processes)
-    loader = DataLoader(val_ds, batch_sampler=sampler, num_workers=tc.num_workers,
-                        generator=torch.Generator().manual_seed(tc.seed))
-    g = torch.Generator(device=dev).manual_seed(tc.seed + 12345)
+    loader = DataLoader(val_ds, batch_sampler=sampler, num_workers=train_cfg.num_workers,
+                        generator=torch.Generator().manual_seed(train_cfg.seed))
+    g = torch.Generator(device=dev).manual_seed(train_cfg.seed + 12345)
     stage.set_train(False)
     sums, n = {}, torch.zeros((), device=dev)
     for i, b in enumerate(loader):
-        if tc.val_batches is not None and i >= tc.val_batches: break
+        if train_cfg.val_batches is not None and i >= train_cfg.val_batches: break
         b = {k: v.to(dev, non_blocking=True) if torch.is_tensor(v) else v for k, v in b.items()}
         with accelerator.autocast():
             out, bs = stage.eval_batch(b, g)
@@ -176,25 +176,25 @@ def reconstruction_scores(x, recon, post, loss_cfg, perceptual=None) -> dict:
     return {'loss': rec.mean(), 'mae': (x - recon).abs().mean(), 'psnr': psnr(x, recon).mean(), 'kl': post.kl().mean()}
 
 @torch.no_grad()
-def reconstruction_checks(x, recon, post, tc: TrainConfig, grid_path) -> dict:
+def reconstruction_checks(x, recon, post, train_cfg: TrainConfig, grid_path) -> dict:
     "The VAE monitor's row: reconstruction MAE / PSNR and latent statistics (collapse); saves the image grid."
-    g = torch.Generator(device=x.device).manual_seed(tc.seed)
-    st = latent_stats(post, collapse_std=tc.collapse_std, generator=g)
+    g = torch.Generator(device=x.device).manual_seed(train_cfg.seed)
+    stats = latent_stats(post, collapse_std=train_cfg.collapse_std, generator=g)
     save_image_grid([x, recon], grid_path)
     mae, ps = torch.stack([(x - recon).abs().mean(), psnr(x, recon).mean()]).tolist()
-    return {'recon_mae': mae, 'recon_psnr': ps, 'latent_mean': st['mean'], 'latent_std': st['std'],
-            'mu_std': st['mu_std'], 'logvar_mean': st['logvar_mean'], 'collapsed': int(st['collapsed'])}
+    return {'recon_mae': mae, 'recon_psnr': ps, 'latent_mean': stats['mean'], 'latent_std': stats['std'],
+            'mu_std': stats['mu_std'], 'logvar_mean': stats['logvar_mean'], 'collapsed': int(stats['collapsed'])}
 
 # %% ../nbs/03e_stages.ipynb #89c1a942
-def measure_scaling_factor(vae, train_ds, tc: TrainConfig, device, step: int = 0) -> float | None:
-    """`vae.compute_scaling_factor` on the first `tc.scaling_batches` training batches (seeded; batches holding a
+def measure_scaling_factor(vae, train_ds, train_cfg: TrainConfig, device, step: int = 0) -> float | None:
+    """`vae.compute_scaling_factor` on the first `train_cfg.scaling_batches` training batches (seeded; batches holding a
     non-finite value are left out), or None with a warning when it cannot be measured."""
-    loader = DataLoader(train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers,
-                        generator=torch.Generator().manual_seed(tc.seed))
-    g = torch.Generator(device=device).manual_seed(tc.seed)
-    finite = (b for b in loader if torch.isfinite(b[tc.image_key]).all())      # a NaN sample must not poison it
+    loader = DataLoader(train_ds, batch_size=train_cfg.batch_size, shuffle=False, num_workers=train_cfg.num_workers,
+                        generator=torch.Generator().manual_seed(train_cfg.seed))
+    g = torch.Generator(device=device).manual_seed(train_cfg.seed)
+    finite = (b for b in loader if torch.isfinite(b[train_cfg.image_key]).all())      # a NaN sample must not poison it
     try:
-        return compute_scaling_factor(vae, finite, max_batches=tc.scaling_batches, key=tc.image_key, generator=g)
+        return compute_scaling_factor(vae, finite, max_batches=train_cfg.scaling_batches, key=train_cfg.image_key, generator=g)
     except ValueError as e:
         warnings.warn(f"latent scaling factor not measured at step {step} ({e}); this checkpoint cannot start stage 2",
                       stacklevel=3)
@@ -232,19 +232,19 @@ class VAEStage(Stage):
     def train_modules(self) -> list: return [self.vae_train, self.gan]
     def checkpoint_modules(self) -> dict: return {'vae': self.vae, 'gan': self.gan}
 
-    def make_emas(self, tc: TrainConfig) -> dict:
-        if tc.ema_decay <= 0: return {}
-        return {'vae': EMA(self.vae, tc.ema_decay, tc.ema_warmup, include=lambda n: n.startswith(_DECODER_PARTS))}
+    def make_emas(self, train_cfg: TrainConfig) -> dict:
+        if train_cfg.ema_decay <= 0: return {}
+        return {'vae': EMA(self.vae, train_cfg.ema_decay, train_cfg.ema_warmup, include=lambda n: n.startswith(_DECODER_PARTS))}
 
     def images(self, batch) -> torch.Tensor:
         x = _images(batch, self.cfg.train.image_key, self.cfg.vae.in_channels)
         return x.contiguous(memory_format=torch.channels_last) if self.cfg.train.channels_last else x
 
     def losses(self, batch, step: int, epoch: float):
-        tc = self.cfg.train
+        train_cfg = self.cfg.train
         x = self.images(batch)
         recon, post = self.vae_train(x)
-        kw = kl_weight_at(epoch if tc.kl_anneal_unit == 'epoch' else step, self.cfg.loss)
+        kw = kl_weight_at(epoch if train_cfg.kl_anneal_unit == 'epoch' else step, self.cfg.loss)
         g_loss, logs = self.gan.generator_loss(x, recon, post, step, last_layer=self.vae.last_layer, kl_weight=kw)
         yield 'vae', g_loss, logs
         if self.gan.disc_active(step):
@@ -291,10 +291,10 @@ def keyed_draws(index, schedule, shape, seed: int, device=None) -> tuple:
     return torch.cat(ts), torch.cat(ns)
 
 # %% ../nbs/03e_stages.ipynb #a38c7f5f
-def vae_source(tc: TrainConfig) -> str:
+def vae_source(train_cfg: TrainConfig) -> str:
     "Stage 2's VAE: train.vae_ckpt, or the VAE run beside this one when train.out_dir holds '{stage}'."
-    if tc.vae_ckpt: return tc.vae_ckpt.format(stage='vae')
-    if '{stage}' in tc.out_dir: return tc.out_dir.format(stage='vae')
+    if train_cfg.vae_ckpt: return train_cfg.vae_ckpt.format(stage='vae')
+    if '{stage}' in train_cfg.out_dir: return train_cfg.out_dir.format(stage='vae')
     raise ValueError("train.vae_ckpt: the LDM stage needs the VAE checkpoint (or run folder) of stage 1")
 
 class TargetLatents:
@@ -324,19 +324,19 @@ class TargetLatents:
 def precompute_latents(stage, trainer) -> dict:
     "Posterior mean and std of every training target of an LDM `stage` (cached in out_dir/latents/, keyed by VAE checkpoint)."
     from safetensors.torch import load_file
-    tc, acc = stage.cfg.train, trainer.accelerator
+    train_cfg, acc = stage.cfg.train, trainer.accelerator
     key = hashlib.sha256(json.dumps([str(stage.vae_path.resolve()), verify_checkpoint(stage.vae_path)['files'],
-                                     tc.vae_use_ema, tc.lead_index, len(trainer.train_ds)]).encode()).hexdigest()[:16]
+                                     train_cfg.vae_use_ema, train_cfg.lead_index, len(trainer.train_ds)]).encode()).hexdigest()[:16]
     f = trainer.out_dir / 'latents' / f'train_{key}.safetensors'
     if acc.is_main_process and not f.is_file():
         if stage.inputs is not None:                     # the targets are in memory already
-            loader = [{'target_lead': t} for t in stage.inputs['target_lead'].split(tc.batch_size)]
+            loader = [{'target_lead': t} for t in stage.inputs['target_lead'].split(train_cfg.batch_size)]
         else:
-            loader = DataLoader(trainer.train_ds, batch_size=tc.batch_size, shuffle=False, num_workers=tc.num_workers,
+            loader = DataLoader(trainer.train_ds, batch_size=train_cfg.batch_size, shuffle=False, num_workers=train_cfg.num_workers,
                                 generator=torch.Generator())      # leaves the global generator to training
         means, stds = [], []
         with torch.no_grad():
-            for b in progress_bar(loader, 'encoding latents', acc.is_main_process and tc.progress):
+            for b in progress_bar(loader, 'encoding latents', acc.is_main_process and train_cfg.progress):
                 post = stage.vae.encode(stage.targets.image(b).to(stage.device))
                 means.append(post.mean.float().cpu()); stds.append(post.std.float().cpu())
         with atomic_path(f) as tmp: save_tensors({'mean': torch.cat(means), 'std': torch.cat(stds)}, tmp)
@@ -355,29 +355,29 @@ class LDMStage(Stage):
         self.scaling_factor = float(self.cfg.vae.scaling_factor)
 
     def build(self, trainer):
-        cfg, tc, dev = self.cfg, self.cfg.train, trainer.device
-        self.device, (self.vae, _) = dev, load_vae(self.vae_path, tc.vae_use_ema, dev)
+        cfg, train_cfg, dev = self.cfg, self.cfg.train, trainer.device
+        self.device, (self.vae, _) = dev, load_vae(self.vae_path, train_cfg.vae_use_ema, dev)
         self.unet = CycloneUNet(cfg.unet).to(dev)
-        if tc.channels_last: self.unet.to(memory_format=torch.channels_last)
+        if train_cfg.channels_last: self.unet.to(memory_format=torch.channels_last)
         self.loss = LatentDiffusionLoss(cfg.loss).to(dev)
         self.schedule = self.loss.schedule
         for p in self.loss.parameters(): p.requires_grad_(False)     # LPIPS: a fixed metric
         self.unet_train = self.unet
         self.inputs = self.cache_inputs(trainer)
-        self.targets = TargetLatents(self.vae, self.scaling_factor, tc.lead_index, dev)
-        if tc.precompute_latents: self.targets.precomputed = precompute_latents(self, trainer)
+        self.targets = TargetLatents(self.vae, self.scaling_factor, train_cfg.lead_index, dev)
+        if train_cfg.precompute_latents: self.targets.precomputed = precompute_latents(self, trainer)
 
     def prepare(self, accelerator):
-        self.unet_train, tc = accelerator.prepare(self.unet), self.cfg.train
-        if tc.compile:
-            self.unet_train = torch.compile(self.unet_train, mode=compile_mode_for(tc.compile_mode, accelerator.num_processes))
+        self.unet_train, train_cfg = accelerator.prepare(self.unet), self.cfg.train
+        if train_cfg.compile:
+            self.unet_train = torch.compile(self.unet_train, mode=compile_mode_for(train_cfg.compile_mode, accelerator.num_processes))
 
     def param_groups(self) -> dict: return {'unet': list(self.unet.parameters())}
     def train_modules(self) -> list: return [self.unet_train]
     def checkpoint_modules(self) -> dict: return {'unet': self.unet}
 
-    def make_emas(self, tc: TrainConfig) -> dict:
-        return {'unet': EMA(self.unet, tc.ema_decay, tc.ema_warmup)} if tc.ema_decay > 0 else {}
+    def make_emas(self, train_cfg: TrainConfig) -> dict:
+        return {'unet': EMA(self.unet, train_cfg.ema_decay, train_cfg.ema_warmup)} if train_cfg.ema_decay > 0 else {}
 
     def set_train(self, mode: bool = True):
         self.unet_train.train(mode)
@@ -416,8 +416,8 @@ class LDMStage(Stage):
     @torch.no_grad()
     def monitor(self, batch, step: int, out_dir) -> dict:
         z0 = self.targets(batch, sample=False)
-        st = latent_stats(z0, collapse_std=self.cfg.train.collapse_std)
-        return {'scaled_latent_mean': st['mean'], 'scaled_latent_std': st['std'], 'collapsed': int(st['collapsed'])}
+        stats = latent_stats(z0, collapse_std=self.cfg.train.collapse_std)
+        return {'scaled_latent_mean': stats['mean'], 'scaled_latent_std': stats['std'], 'collapsed': int(stats['collapsed'])}
 
     def checkpoint_files(self) -> dict:
         "Stage 2 checkpoints carry the frozen VAE they were trained on (vae.safetensors), so they stand alone."

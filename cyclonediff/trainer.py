@@ -40,32 +40,32 @@ __all__ = ['make_datasets', 'run_datasets', 'TrainState', 'to_device', 'make_acc
 # %% ../nbs/04_trainer.ipynb #a18fdea2
 def _split_maker(cfg):
     "split name, augment -> the data set of that split, for the data set kind cfg.train.dataset names."
-    tc = cfg.train
-    if not tc.store:
-        raise ValueError(f"train.store: the path of the sample store is needed for train.dataset={tc.dataset!r}")
-    if tc.dataset == 'radiomap':
-        return lambda split, aug: RadioMapDataset(tc.store, split, image_size=cfg.data.image_size, hflip=aug)
-    leads = STAGE_CLASSES[tc.stage].data_leads(cfg)     # stage 2 reads only the lead it forecasts
-    return lambda split, aug: CycloneDataset(tc.store, split, leads=leads, augment=aug)
+    train_cfg = cfg.train
+    if not train_cfg.store:
+        raise ValueError(f"train.store: the path of the sample store is needed for train.dataset={train_cfg.dataset!r}")
+    if train_cfg.dataset == 'radiomap':
+        return lambda split, aug: RadioMapDataset(train_cfg.store, split, image_size=cfg.data.image_size, hflip=aug)
+    leads = STAGE_CLASSES[train_cfg.stage].data_leads(cfg)     # stage 2 reads only the lead it forecasts
+    return lambda split, aug: CycloneDataset(train_cfg.store, split, leads=leads, augment=aug)
 
 def make_datasets(cfg) -> tuple:
     "(train, val) datasets of a run config (`configs.RunConfig`) named by cfg.train.dataset; val may be None."
-    tc = cfg.train
-    if tc.dataset == 'random':
-        return (RandomCycloneDataset(tc.random_samples, cfg.data, seed=tc.seed),
-                RandomCycloneDataset(max(tc.random_samples // 4, tc.batch_size), cfg.data, seed=tc.seed + 7919))
+    train_cfg = cfg.train
+    if train_cfg.dataset == 'random':
+        return (RandomCycloneDataset(train_cfg.random_samples, cfg.data, seed=train_cfg.seed),
+                RandomCycloneDataset(max(train_cfg.random_samples // 4, train_cfg.batch_size), cfg.data, seed=train_cfg.seed + 7919))
     make = _split_maker(cfg)
-    train = make(tc.train_split, tc.augment)
+    train = make(train_cfg.train_split, train_cfg.augment)
     if isinstance(getattr(train, 'cfg', None), DataConfig):
-        check_compatible(cfg.data, train.cfg, model='', store=tc.store, kind='config', fields=MODEL_FIELDS,
+        check_compatible(cfg.data, train.cfg, model='', store=train_cfg.store, kind='config', fields=MODEL_FIELDS,
                          fix="Set the run's data section to the store's (its config.yaml), or build a store with it.")
     try:
-        val = make(tc.val_split, False)
+        val = make(train_cfg.val_split, False)
     except (KeyError, ValueError, FileNotFoundError) as e:
-        warnings.warn(f"no validation split {tc.val_split!r} in {tc.store} ({e}): training without validation", stacklevel=2)
+        warnings.warn(f"no validation split {train_cfg.val_split!r} in {train_cfg.store} ({e}): training without validation", stacklevel=2)
         val = None
     if val is not None and len(val) == 0:
-        warnings.warn(f"validation split {tc.val_split!r} of {tc.store} is empty: training without validation", stacklevel=2)
+        warnings.warn(f"validation split {train_cfg.val_split!r} of {train_cfg.store} is empty: training without validation", stacklevel=2)
         val = None
     return train, val
 
@@ -74,9 +74,9 @@ def _limit(ds, n):
 
 def run_datasets(cfg, train_ds=None, val_ds=None) -> tuple:
     "The (train, val) sets a run iterates: given or made from `cfg`, cut to train.max_samples, items with their index."
-    tc = cfg.train
+    train_cfg = cfg.train
     if train_ds is None: train_ds, val_ds = make_datasets(cfg)
-    train_ds, val_ds = _limit(train_ds, tc.max_samples), _limit(val_ds, tc.max_samples)
+    train_ds, val_ds = _limit(train_ds, train_cfg.max_samples), _limit(val_ds, train_cfg.max_samples)
     return WithIndex(train_ds), WithIndex(val_ds) if val_ds is not None and len(val_ds) else None
 
 # %% ../nbs/04_trainer.ipynb #09adf5a4
@@ -109,19 +109,19 @@ def _release_single_process_state():
     if PartialState._shared_state and PartialState().num_processes == 1:
         AcceleratorState._reset_state(reset_partial_state=True)
 
-def make_accelerator(tc):
+def make_accelerator(train_cfg):
     "The run's Accelerator (a fresh process state in a single process); cuDNN's autotuner as train.cudnn_benchmark says."
     from accelerate import Accelerator
     _release_single_process_state()
-    acc = Accelerator(mixed_precision=tc.mixed_precision, gradient_accumulation_steps=tc.grad_accum, cpu=tc.cpu)
-    if acc.device.type == 'cuda': torch.backends.cudnn.benchmark = tc.cudnn_benchmark   # a process-wide flag
+    acc = Accelerator(mixed_precision=train_cfg.mixed_precision, gradient_accumulation_steps=train_cfg.grad_accum, cpu=train_cfg.cpu)
+    if acc.device.type == 'cuda': torch.backends.cudnn.benchmark = train_cfg.cudnn_benchmark   # a process-wide flag
     return acc
 
 def default_callbacks(cfg: RunConfig, processes: int = 1) -> list:
     "The callbacks every run has (the time limit and the replica check where they apply)."
-    tc = cfg.train
-    cbs = [ProgressBar(), Monitor(tc.recon_check_every), LogWriter(), Checkpoints()]
-    if tc.time_limit_min is not None: cbs.append(TimeLimit(tc.time_limit_min))
+    train_cfg = cfg.train
+    cbs = [ProgressBar(), Monitor(train_cfg.recon_check_every), LogWriter(), Checkpoints()]
+    if train_cfg.time_limit_min is not None: cbs.append(TimeLimit(train_cfg.time_limit_min))
     if processes > 1: cbs.append(ReplicaCheck())
     return cbs
 
@@ -135,36 +135,36 @@ class StepPlan:
     total_steps: int
     global_micro: int              # samples in one micro-batch over all processes
 
-    def describe(self, tc, processes: int) -> str:
-        return (f"{processes} process(es) x batch {tc.batch_size} x grad_accum {tc.grad_accum} = "
-                f"{self.global_micro * tc.grad_accum} samples a step, {self.steps_per_epoch} steps an epoch, {self.total_steps} steps")
+    def describe(self, train_cfg, processes: int) -> str:
+        return (f"{processes} process(es) x batch {train_cfg.batch_size} x grad_accum {train_cfg.grad_accum} = "
+                f"{self.global_micro * train_cfg.grad_accum} samples a step, {self.steps_per_epoch} steps an epoch, {self.total_steps} steps")
 
-def plan_steps(n_samples: int, tc, rank: int = 0, processes: int = 1) -> StepPlan:
-    "The sampler and step counts for `n_samples` training samples under TrainConfig `tc`."
-    sampler = EpochBatchSampler(n_samples, tc.batch_size, seed=tc.seed, rank=rank, world_size=processes,
-                                multiple_of=tc.grad_accum)
+def plan_steps(n_samples: int, train_cfg, rank: int = 0, processes: int = 1) -> StepPlan:
+    "The sampler and step counts for `n_samples` training samples under TrainConfig `train_cfg`."
+    sampler = EpochBatchSampler(n_samples, train_cfg.batch_size, seed=train_cfg.seed, rank=rank, world_size=processes,
+                                multiple_of=train_cfg.grad_accum)
     n_micro = sampler.batches_per_epoch
     if n_micro == 0:
         raise ValueError(f"{n_samples} training samples give no full optimiser step of batch_size="
-                         f"{tc.batch_size} x grad_accum={tc.grad_accum} x {processes} process(es)")
-    per_epoch = n_micro // tc.grad_accum
-    return StepPlan(sampler, n_micro, per_epoch, tc.max_steps or tc.epochs * per_epoch, tc.batch_size * processes)
+                         f"{train_cfg.batch_size} x grad_accum={train_cfg.grad_accum} x {processes} process(es)")
+    per_epoch = n_micro // train_cfg.grad_accum
+    return StepPlan(sampler, n_micro, per_epoch, train_cfg.max_steps or train_cfg.epochs * per_epoch, train_cfg.batch_size * processes)
 
-def make_optimizers(param_groups: dict, tc, plan: StepPlan, fused: bool) -> tuple:
+def make_optimizers(param_groups: dict, train_cfg, plan: StepPlan, fused: bool) -> tuple:
     "({name: AdamW}, {name: schedule}) for the stage's parameter groups (trainable parameters only)."
-    opts = {k: make_optimizer([p for p in ps if p.requires_grad], tc, fused=fused) for k, ps in param_groups.items()}
-    return opts, {k: make_scheduler(o, tc, plan.total_steps, plan.steps_per_epoch) for k, o in opts.items()}
+    opts = {k: make_optimizer([p for p in ps if p.requires_grad], train_cfg, fused=fused) for k, ps in param_groups.items()}
+    return opts, {k: make_scheduler(o, train_cfg, plan.total_steps, plan.steps_per_epoch) for k, o in opts.items()}
 
 # %% ../nbs/04_trainer.ipynb #a7a54f95
 class StepMixin:
     "The optimiser step of a `Trainer`: forward and backward, clipping, step or skip, logs."
     def forward_backward(self, batch) -> torch.Tensor:
         "The stage's losses of one micro-batch, each back-propagated; returns whether all were finite (on the device)."
-        acc, stage, st = self.accelerator, self.stage, self.state
+        acc, stage, state = self.accelerator, self.stage, self.state
         stage.set_train(True)
         ok = torch.ones((), dtype=torch.bool, device=self.device)
         with acc.accumulate(*stage.train_modules()):
-            losses = stage.losses(batch, st.step, st.epoch + st.batch / self.n_micro)
+            losses = stage.losses(batch, state.step, state.epoch + state.batch / self.n_micro)
             first = True
             while True:
                 with acc.autocast():
@@ -215,33 +215,33 @@ class CheckpointMixin:
 
     def save(self, val_loss: float | None) -> Path:
         self.skip.flush(self)                            # a run that must stop does so before it writes
-        tc, st, stage, acc = self.cfg.train, self.state, self.stage, self.accelerator
-        is_best = val_loss is not None and math.isfinite(val_loss) and val_loss < st.best_val
-        if is_best: st.best_val = val_loss
-        path = self.ckpt_root / f'step_{st.step:07d}'
+        train_cfg, state, stage, acc = self.cfg.train, self.state, self.stage, self.accelerator
+        is_best = val_loss is not None and math.isfinite(val_loss) and val_loss < state.best_val
+        if is_best: state.best_val = val_loss
+        path = self.ckpt_root / f'step_{state.step:07d}'
         rng = gather_rng_states(acc)                     # collective calls first: every process
         self.callback('before_save')
         if self.main:
             stage.before_save(self)
-            trainer = {**asdict(st), 'last_ckpt': str(path), 'sampler_seed': tc.seed,
+            trainer = {**asdict(state), 'last_ckpt': str(path), 'sampler_seed': train_cfg.seed,
                        'global_micro_batch': self.global_micro, 'processes': acc.num_processes}
-            save_training(self.ckpt_root, st.step, stage, self.optimizers, self.schedulers, rng=rng, cfg=stage.saved_config(),
+            save_training(self.ckpt_root, state.step, stage, self.optimizers, self.schedulers, rng=rng, cfg=stage.saved_config(),
                           state={'trainer': trainer, 'ema_updates': {n: e.num_updates for n, e in stage.emas.items()},
                                  'watch': self.watch.state_dict()},
-                          extra={'stage': stage.name, 'val_loss': val_loss, 'epoch': st.epoch, 'batch': st.batch})
+                          extra={'stage': stage.name, 'val_loss': val_loss, 'epoch': state.epoch, 'batch': state.batch})
             if is_best: copy_checkpoint(path, self.ckpt_root, 'best')
-            prune_checkpoints(self.ckpt_root, tc.keep_last, protect=[path])
-        st.last_ckpt, self.last_saved = str(path), st.step
+            prune_checkpoints(self.ckpt_root, train_cfg.keep_last, protect=[path])
+        state.last_ckpt, self.last_saved = str(path), state.step
         acc.wait_for_everyone()
         return path
 
-    def load(self, ck: Path) -> dict:
-        "Restore the run from checkpoint `ck`; returns its random states (restored last, right before the loop)."
-        ld = load_training(ck, self.stage, self.optimizers, self.schedulers)
-        saved = dict(ld['state']['trainer'])
+    def load(self, ckpt: Path) -> dict:
+        "Restore the run from checkpoint `ckpt`; returns its random states (restored last, right before the loop)."
+        loaded = load_training(ckpt, self.stage, self.optimizers, self.schedulers)
+        saved = dict(loaded['state']['trainer'])
         micro, processes = saved.pop('global_micro_batch', self.global_micro), saved.pop('processes', 1)
         self.state.update(saved)
-        self.watch.load_state_dict(ld['state']['watch'])
+        self.watch.load_state_dict(loaded['state']['watch'])
         if micro != self.global_micro and self.state.batch:
             seen, self.state.batch = self.state.batch * micro, convert_position(
                 self.state.batch, micro, self.global_micro, self.cfg.train.grad_accum, self.n_micro)
@@ -250,10 +250,10 @@ class CheckpointMixin:
                               f"{self.accelerator.num_processes} with {self.global_micro}: epoch {self.state.epoch} "
                               f"continues at batch {self.state.batch} ({seen - self.state.batch * self.global_micro} "
                               f"samples of it are seen again)", stacklevel=3)
-        if ld['config'] is not None:
-            diff = config_diff(config_to_dict(ld['config']), config_to_dict(self.stage.saved_config()))
-            if diff: warnings.warn(f"resuming {ck} with a different config: {', '.join(diff)}", stacklevel=3)
-        return ld['rng']
+        if loaded['config'] is not None:
+            diff = config_diff(config_to_dict(loaded['config']), config_to_dict(self.stage.saved_config()))
+            if diff: warnings.warn(f"resuming {ckpt} with a different config: {', '.join(diff)}", stacklevel=3)
+        return loaded['rng']
 
 # %% ../nbs/04_trainer.ipynb #8ec46084
 class Trainer(StepMixin, CheckpointMixin):
@@ -267,32 +267,32 @@ class Trainer(StepMixin, CheckpointMixin):
 
     def setup(self, resume: bool):
         from accelerate.utils import set_seed
-        tc = self.cfg.train
-        acc = self.accelerator = make_accelerator(tc)
+        train_cfg = self.cfg.train
+        acc = self.accelerator = make_accelerator(train_cfg)
         self.device, self.main = acc.device, acc.is_main_process
-        self.out_dir = Path(tc.out_dir.format(stage=tc.stage))
+        self.out_dir = Path(train_cfg.out_dir.format(stage=train_cfg.stage))
         self.ckpt_root = self.out_dir / 'checkpoints'
         prepare_checkpoint_root(self.ckpt_root, resume, clean=self.main)
-        set_seed(tc.seed, device_specific=True)
+        set_seed(train_cfg.seed, device_specific=True)
         self.train_ds, self.val_ds = run_datasets(self.cfg, *self.given)
-        plan = plan_steps(len(self.train_ds), tc, acc.process_index, acc.num_processes)
+        plan = plan_steps(len(self.train_ds), train_cfg, acc.process_index, acc.num_processes)
         self.sampler, self.n_micro, self.total_steps, self.global_micro = (plan.sampler, plan.n_micro, plan.total_steps,
                                                                           plan.global_micro)
-        if self.main: print(f"{tc.stage}: {len(self.train_ds)} training samples; {plan.describe(tc, acc.num_processes)}")
+        if self.main: print(f"{train_cfg.stage}: {len(self.train_ds)} training samples; {plan.describe(train_cfg, acc.num_processes)}")
         self.stage.build(self)
         self.params = {k: [p for p in ps if p.requires_grad] for k, ps in self.stage.param_groups().items()}
-        self.skip = make_step_skip(tc.nonfinite_check, self.device)
-        opts, self.schedulers = make_optimizers(self.params, tc, plan, fused=self.skip.fused or self.device.type == 'cuda')
+        self.skip = make_step_skip(train_cfg.nonfinite_check, self.device)
+        opts, self.schedulers = make_optimizers(self.params, train_cfg, plan, fused=self.skip.fused or self.device.type == 'cuda')
         self.stage.prepare(acc)
         self.optimizers = {k: acc.prepare(o) for k, o in opts.items()}
-        self.stage.emas = self.stage.make_emas(tc)
+        self.stage.emas = self.stage.make_emas(train_cfg)
         self.loader = self.stage.train_loader(self.train_ds, self.sampler, self.device)
-        self.state, self.watch, self.means = TrainState(), LossWatch(tc.spike_factor, device=self.device), RunningMeans()
+        self.state, self.watch, self.means = TrainState(), LossWatch(train_cfg.spike_factor, device=self.device), RunningMeans()
         self.callbacks = default_callbacks(self.cfg, acc.num_processes) + self.user_callbacks
         self.resumed_from = resume_point(self.ckpt_root, resume, announce=self.main)      # None: from scratch
         rng = self.load(self.resumed_from) if self.resumed_from is not None else None
         self.last_saved = self.state.step if rng is not None else -1
-        self.logger = MetricLogger(self.out_dir, self.main, tc.tensorboard, resume_step=self.last_saved)
+        self.logger = MetricLogger(self.out_dir, self.main, train_cfg.tensorboard, resume_step=self.last_saved)
         if self.main: save_config(self.cfg, self.out_dir / 'config.yaml')
         return rng
 
@@ -302,38 +302,38 @@ class Trainer(StepMixin, CheckpointMixin):
     def callback(self, event: str): run_callbacks(self.callbacks, event, self)
 
     def fit(self, resume: bool = False) -> Path:
-        tc, rng = self.cfg.train, self.setup(resume)
-        st = self.state
+        train_cfg, rng = self.cfg.train, self.setup(resume)
+        state = self.state
         try:
             self.callback('before_fit')
-            if rng is not None: restore_rng(rng, self.accelerator, tc.seed + st.step)    # last, right before the loop
-            while st.step < self.total_steps and (tc.max_steps is not None or st.epoch < tc.epochs):
+            if rng is not None: restore_rng(rng, self.accelerator, train_cfg.seed + state.step)    # last, right before the loop
+            while state.step < self.total_steps and (train_cfg.max_steps is not None or state.epoch < train_cfg.epochs):
                 self.run_epoch()
-                if st.batch < self.n_micro: break                   # stopped inside the epoch (step budget)
+                if state.batch < self.n_micro: break                   # stopped inside the epoch (step budget)
                 self.callback('after_epoch')
-                st.epoch += 1; st.batch = 0
+                state.epoch += 1; state.batch = 0
                 self.watch.reset_epoch()
             self.callback('after_fit')
         finally:
             self.callback('cleanup')
-        return self.ckpt_root / f"step_{st.step:07d}"
+        return self.ckpt_root / f"step_{state.step:07d}"
 
     def run_epoch(self):
-        tc, st, stage = self.cfg.train, self.state, self.stage
-        self.sampler.set_position(st.epoch, st.batch)
-        self.loader.generator.manual_seed(tc.seed * 100_003 + st.epoch)     # worker seeds: a function of the epoch
+        train_cfg, state, stage = self.cfg.train, self.state, self.stage
+        self.sampler.set_position(state.epoch, state.batch)
+        self.loader.generator.manual_seed(train_cfg.seed * 100_003 + state.epoch)     # worker seeds: a function of the epoch
         group = []                                                          # (identity, finite) of the step's micro-batches
         for cpu_batch in self.loader:
             self.batch = batch = stage.fetch(to_device(cpu_batch, self.device))
             if not group: self.buffers = [(b, b.detach().clone()) for m in stage.train_modules() for b in m.buffers()]
             group.append(({k: cpu_batch[k] for k in META_KEYS if k in cpu_batch}, self.forward_backward(batch)))
-            st.batch += 1
+            state.batch += 1
             self.means.samples += len(cpu_batch['index'])
             if self.accelerator.sync_gradients:
                 if self.optimizer_step(group): self.callback('after_step')
                 group = []
             self.callback('after_batch')
-            if st.step >= self.total_steps: break
+            if state.step >= self.total_steps: break
 
 # %% ../nbs/04_trainer.ipynb #f16e81d9
 from .configs import (SCHEDULERS, DATASETS, TrainConfig, link_configs, ConfigKeyError, config_from_dict,

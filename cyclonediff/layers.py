@@ -195,6 +195,11 @@ if triton is not None:
 # %% ../nbs/00_layers.ipynb #6c3ce374
 if triton is not None:
     @triton.jit
+    def _partial_rows(n, T, t0, t, cols, width):
+        "Indices and mask of the rows t0 + t (tiles) of one sample's (T, width) partial results, columns `cols`."
+        return (n * T + t0 + t[:, None]) * width + cols[None, :], (t0 + t[:, None]) < T
+
+    @triton.jit
     def _nhwc_stats_finalize_kernel(cnt_ptr, tmean_ptr, tm2_ptr, mean_ptr, rstd_ptr, T, eps, G: tl.constexpr,
                                     BLOCK_T: tl.constexpr):
         "Combine the tiles' (count, mean, M2) of one sample into each group's mean and 1/std (Chan et al.)."
@@ -202,16 +207,14 @@ if triton is not None:
         g, t = tl.arange(0, G), tl.arange(0, BLOCK_T)
         tot, s = tl.zeros((G,), dtype=tl.float32), tl.zeros((G,), dtype=tl.float32)
         for t0 in range(0, T, BLOCK_T):
-            idx = (n * T + t0 + t[:, None]) * G + g[None, :]
-            m = (t0 + t[:, None]) < T
+            idx, m = _partial_rows(n, T, t0, t, g, G)
             cnt = tl.load(cnt_ptr + idx, mask=m, other=0.0)
             tot += tl.sum(cnt, axis=0)
             s += tl.sum(cnt * tl.load(tmean_ptr + idx, mask=m, other=0.0), axis=0)
         mean = s / tot
         m2 = tl.zeros((G,), dtype=tl.float32)
         for t0 in range(0, T, BLOCK_T):
-            idx = (n * T + t0 + t[:, None]) * G + g[None, :]
-            m = (t0 + t[:, None]) < T
+            idx, m = _partial_rows(n, T, t0, t, g, G)
             cnt = tl.load(cnt_ptr + idx, mask=m, other=0.0)
             d = tl.load(tmean_ptr + idx, mask=m, other=0.0) - mean[None, :]
             m2 += tl.sum(tl.load(tm2_ptr + idx, mask=m, other=0.0) + cnt * d * d, axis=0)
@@ -226,8 +229,7 @@ if triton is not None:
         c, t = tl.arange(0, C), tl.arange(0, BLOCK_T)
         dw, db = tl.zeros((C,), dtype=tl.float32), tl.zeros((C,), dtype=tl.float32)
         for t0 in range(0, T, BLOCK_T):
-            idx = (n * T + t0 + t[:, None]) * C + c[None, :]
-            m = (t0 + t[:, None]) < T
+            idx, m = _partial_rows(n, T, t0, t, c, C)
             dw += tl.sum(tl.load(dw_part_ptr + idx, mask=m, other=0.0), axis=0)
             db += tl.sum(tl.load(db_part_ptr + idx, mask=m, other=0.0), axis=0)
         tl.store(dw_n_ptr + n * C + c, dw)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .files import replace_dir, sha256_file
+from .files import FolderLock, replace_dir, sha256_file
 from .vae import build_vae
 from .unet import CycloneUNet
 from .losses import NoiseSchedule, Perceptual
@@ -21,8 +21,8 @@ from .configs import RunConfig, load_config, save_config
 __all__ = ['CheckpointError', 'git_commit', 'save_tensors', 'save_checkpoint', 'verify_checkpoint', 'load_checkpoint',
            'list_checkpoints', 'find_resume_checkpoint', 'resolve_checkpoint', 'prune_checkpoints', 'copy_checkpoint',
            'get_rng_state', 'set_rng_state', 'trainable_state', 'load_trainable_state', 'vae_checkpoint_config',
-           'load_vae', 'load_ldm', 'prepare_checkpoint_root', 'resume_point', 'save_training', 'load_training',
-           'gather_rng_states', 'restore_rng', 'config_diff']
+           'load_vae', 'load_ldm', 'prepare_checkpoint_root', 'claim_run_folder', 'resume_point', 'save_training',
+           'load_training', 'gather_rng_states', 'restore_rng', 'config_diff']
 
 # %% ../nbs/03c_checkpoint.ipynb #495e18ee
 class CheckpointError(ValueError):
@@ -259,6 +259,17 @@ def prepare_checkpoint_root(root, resume: bool, clean: bool = True):
                               f"(resume=True / --resume), or choose another train.out_dir")
     if clean and root.is_dir():
         for junk in root.glob('.tmp-*'): shutil.rmtree(junk, ignore_errors=True)
+
+def claim_run_folder(out_dir, resume: bool, main: bool = True):
+    """The run folder for this run alone: its lock (`files.FolderLock`, main process only; None elsewhere), no
+    earlier run's checkpoints unless resuming, no folders of a killed checkpoint write."""
+    lock = FolderLock(out_dir, what='run folder (train.out_dir)').acquire() if main else None
+    try:
+        prepare_checkpoint_root(Path(out_dir) / 'checkpoints', resume, clean=main)
+    except BaseException:
+        if lock is not None: lock.release()
+        raise
+    return lock
 
 def resume_point(root, resume: bool, announce: bool = True):
     "The checkpoint a run continues from: the newest valid one under `root` when resuming; None (said so) otherwise."

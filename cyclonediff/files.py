@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['STAGING', 'atomic_path', 'write_text', 'write_csv', 'save_figure', 'save_npz', 'replace_dir', 'fresh_staging',
-           'publish', 'sha256_file', 'to_jsonable']
+           'publish', 'sha256_file', 'to_jsonable', 'FolderBusyError', 'FolderLock']
 
 # %% ../nbs/00_atomic_files.ipynb #56edbfbb
 @contextlib.contextmanager
@@ -93,3 +93,37 @@ def sha256_file(path) -> str:
 def to_jsonable(x):
     "Tuples -> lists, numpy scalars -> Python numbers, anything else unknown -> str, recursively (for JSON / YAML)."
     return json.loads(json.dumps(x, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
+
+# %% ../nbs/00_atomic_files.ipynb #d49c620b
+class FolderBusyError(RuntimeError):
+    "Another process is writing to this folder (the message names the folder and its holder)."
+
+class FolderLock:
+    "Exclusive use of a folder by this process (`with FolderLock(path, what='run folder'):`); see above."
+    def __init__(self, folder, what: str = 'folder'):
+        self.folder, self.what, self.handle = Path(folder), what, None
+
+    def acquire(self) -> 'FolderLock':
+        import datetime, fcntl, socket
+        self.folder.mkdir(parents=True, exist_ok=True)
+        handle = open(self.folder / '.lock', 'a+')
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0); holder = handle.read().strip() or 'another process'
+            handle.close()
+            raise FolderBusyError(f"{self.folder} is in use by {holder}: two processes must not write one {self.what}; "
+                                  f"wait for that one to end (or stop it), or choose another folder") from None
+        handle.seek(0); handle.truncate()
+        handle.write(f"pid {os.getpid()} on {socket.gethostname()} since {datetime.datetime.now():%Y-%m-%d %H:%M:%S}\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def release(self):
+        if self.handle is not None:
+            import fcntl
+            fcntl.flock(self.handle, fcntl.LOCK_UN); self.handle.close(); self.handle = None
+
+    def __enter__(self): return self.acquire()
+    def __exit__(self, *exc): self.release()

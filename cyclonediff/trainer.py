@@ -17,7 +17,7 @@ from .datasets import (MODEL_FIELDS, CycloneDataset, EpochBatchSampler, RadioMap
 from .configs import STAGES, RunConfig, config_to_dict, load_config, save_config
 from .optim import make_optimizer, make_scheduler
 from .checkpoint import (config_diff, copy_checkpoint, find_resume_checkpoint, gather_rng_states,
-                                    load_training, prepare_checkpoint_root, prune_checkpoints, restore_rng, resume_point,
+                                    load_training, claim_run_folder, prune_checkpoints, restore_rng, resume_point,
                                     save_training)
 from .monitors import LossWatch, MetricLogger, RunningMeans
 from .stages import STAGE_CLASSES, Stage, WithIndex, make_stage, validate_stage
@@ -263,7 +263,7 @@ class Trainer(StepMixin, CheckpointMixin):
         self.cfg = self.stage.cfg                       # resolved: stage 2's vae section is its VAE checkpoint's
         self.given = (train_ds, val_ds)
         self.user_callbacks = [c if isinstance(c, Callback) else StepFunction(c) for c in callbacks]
-        self.history = []
+        self.history, self.callbacks, self.lock = [], [], None     # (callbacks and lock: set up by fit)
 
     def setup(self, resume: bool):
         from accelerate.utils import set_seed
@@ -272,7 +272,7 @@ class Trainer(StepMixin, CheckpointMixin):
         self.device, self.main = acc.device, acc.is_main_process
         self.out_dir = Path(train_cfg.out_dir.format(stage=train_cfg.stage))
         self.ckpt_root = self.out_dir / 'checkpoints'
-        prepare_checkpoint_root(self.ckpt_root, resume, clean=self.main)
+        self.lock = claim_run_folder(self.out_dir, resume, self.main)    # one writer; no leftovers of a killed write
         set_seed(train_cfg.seed, device_specific=True)
         self.train_ds, self.val_ds = run_datasets(self.cfg, *self.given)
         plan = plan_steps(len(self.train_ds), train_cfg, acc.process_index, acc.num_processes)
@@ -296,15 +296,15 @@ class Trainer(StepMixin, CheckpointMixin):
         if self.main: save_config(self.cfg, self.out_dir / 'config.yaml')
         return rng
 
-    @property
-    def skip_on_device(self) -> bool: return isinstance(self.skip, DeviceSkip)
+    skip_on_device = property(lambda self: isinstance(self.skip, DeviceSkip), doc='Are non-finite steps skipped on the device?')
 
     def callback(self, event: str): run_callbacks(self.callbacks, event, self)
 
     def fit(self, resume: bool = False) -> Path:
-        train_cfg, rng = self.cfg.train, self.setup(resume)
-        state = self.state
+        train_cfg = self.cfg.train
         try:
+            rng = self.setup(resume)
+            state = self.state
             self.callback('before_fit')
             if rng is not None: restore_rng(rng, self.accelerator, train_cfg.seed + state.step)    # last, right before the loop
             while state.step < self.total_steps and (train_cfg.max_steps is not None or state.epoch < train_cfg.epochs):
@@ -316,6 +316,7 @@ class Trainer(StepMixin, CheckpointMixin):
             self.callback('after_fit')
         finally:
             self.callback('cleanup')
+            if self.lock is not None: self.lock.release()
         return self.ckpt_root / f"step_{state.step:07d}"
 
     def run_epoch(self):

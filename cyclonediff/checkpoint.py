@@ -48,18 +48,8 @@ def save_tensors(tensors: dict, path: Path, metadata: dict | None = None):
     save_file(flat, str(path), metadata={k: str(v) for k, v in (metadata or {}).items()})
 
 
-def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, optimizer: dict | None = None,
-                    scheduler: dict | None = None, rng: dict | None = None, state: dict | None = None,
-                    cfg: RunConfig | None = None, name: str | None = None, extra: dict | None = None,
-                    extra_tensors: dict | None = None) -> Path:
-    """Write a checkpoint folder root/step_XXXXXXX (or root/name) atomically; returns its path.
-    `extra` goes into manifest.json; `extra_tensors` maps further safetensors file names to tensor dicts."""
-    root = Path(root)
-    root.mkdir(parents=True, exist_ok=True)
-    final = root / (name or f'step_{int(step):07d}')
-    tmp = root / f'.tmp-{final.name}-{os.getpid()}'
-    if tmp.exists(): shutil.rmtree(tmp)
-    tmp.mkdir()
+def _write_checkpoint_files(tmp: Path, step: int, weights, ema, optimizer, scheduler, rng, state, cfg, extra,
+                            extra_tensors):
     meta = {'step': int(step), 'format': 'cyclonediff-ckpt-1'}
     save_tensors(weights, tmp / 'model.safetensors', meta)
     if ema: save_tensors(ema, tmp / 'ema.safetensors', meta)
@@ -73,6 +63,26 @@ def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, 
     (tmp / 'manifest.json').write_text(json.dumps(manifest, indent=1))
     for f in tmp.iterdir():                                          # on disk before the rename makes it visible
         with open(f, 'rb') as fh: os.fsync(fh.fileno())
+
+def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, optimizer: dict | None = None,
+                    scheduler: dict | None = None, rng: dict | None = None, state: dict | None = None,
+                    cfg: RunConfig | None = None, name: str | None = None, extra: dict | None = None,
+                    extra_tensors: dict | None = None) -> Path:
+    """Write a checkpoint folder root/step_XXXXXXX (or root/name) atomically; returns its path.
+    `extra` goes into manifest.json; `extra_tensors` maps further safetensors file names to tensor dicts.
+    A write that fails (a full disk) leaves the folder as it was and raises CheckpointError saying so."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / (name or f'step_{int(step):07d}')
+    tmp = root / f'.tmp-{final.name}-{os.getpid()}'
+    if tmp.exists(): shutil.rmtree(tmp)
+    try:
+        tmp.mkdir()
+        _write_checkpoint_files(tmp, step, weights, ema, optimizer, scheduler, rng, state, cfg, extra, extra_tensors)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CheckpointError(f"writing checkpoint {final} failed ({e.strerror or e}; is the disk full?): nothing was "
+                              f"replaced, the checkpoints in {root} are as they were; free space, then resume") from e
     replace_dir(tmp, final)
     return final
 

@@ -280,8 +280,9 @@ def main(argv=None):
     bad = [w for w in rest if '=' not in w or w.startswith('-') or not takes_overrides]
     if bad: ap.error(f'unrecognized arguments: {" ".join(bad)}')
     a.set = rest
+    from cyclonediff.files import FolderBusyError                # light: the bottom module
     try: a.fn(a)
-    except (FileNotFoundError, ValueError, KeyError) as e:
+    except (OSError, ValueError, KeyError, FolderBusyError) as e:  # bad input, a busy folder, a full disk: one line
         raise SystemExit(f'cyclonediff {a.cmd}: {e}') from None
 
 if __name__ == '__main__' and '__file__' in globals(): main()   # python -m cyclonediff.cli (not when run in a notebook)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_configs.ipynb #a5f37050
 from __future__ import annotations
-import dataclasses, difflib, types, typing, warnings
+import dataclasses, difflib, math, types, typing, warnings
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 
@@ -26,25 +26,33 @@ STAGES = ('vae', 'ldm')
 SCHEDULERS = ('warmup_cosine', 'cosine', 'cosine_restarts', 'constant')
 DATASETS = ('store', 'radiomap', 'random')
 
+_AT_LEAST = dict(batch_size=1, grad_accum=1, epochs=1, ckpt_every=1, log_every=1, recon_check_every=1, max_bad_steps=1,
+                 keep_last=1, restart_t0=1, restart_tmult=1, random_samples=1, scaling_batches=1, num_workers=0,
+                 lead_index=0, min_lr=0.0, weight_decay=0.0, cache_max_gib=0.0, time_limit_min=0.0, max_steps=1,
+                 max_samples=1, val_batches=1)                          # None is fine where the field may be None
+_ABOVE = dict(lr=0.0, eps=0.0, spike_factor=1.0)
+_IN_UNIT = ('cfg_dropout', 'ema_decay', 'warmup_frac')                  # in [0, 1)
+
 def check_train_config(train_cfg) -> None:
-    "Raise a ValueError naming the field if a TrainConfig value is out of range."
+    "Raise a ValueError naming the field if a TrainConfig value is out of range (or not a finite number)."
     for name, allowed in dict(stage=STAGES, scheduler=SCHEDULERS, dataset=DATASETS,
                               mixed_precision=('bf16', 'no'), kl_anneal_unit=('epoch', 'step'),
                               nonfinite_check=('auto', 'host', 'device'),
                               compile_mode=TORCH_COMPILE_MODES).items():
         if getattr(train_cfg, name) not in allowed:
             raise ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)!r}; expected one of {allowed}")
-    for name in ('batch_size', 'grad_accum', 'epochs', 'ckpt_every', 'log_every', 'recon_check_every',
-                 'max_bad_steps', 'keep_last', 'restart_t0', 'restart_tmult'):
-        if getattr(train_cfg, name) < 1: raise ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)}; expected >= 1")
-    if train_cfg.max_steps is not None and train_cfg.max_steps < 1: raise ValueError(f"TrainConfig.max_steps={train_cfg.max_steps}; expected >= 1 or None")
-    if not 0 <= train_cfg.cfg_dropout < 1: raise ValueError(f"TrainConfig.cfg_dropout={train_cfg.cfg_dropout}; expected in [0, 1)")
+    bad = lambda name, what: ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)!r}; expected {what}")
+    for name, low in _AT_LEAST.items():
+        v = getattr(train_cfg, name)
+        if v is not None and not (math.isfinite(v) and v >= low): raise bad(name, f'a number >= {low}')
+    for name, low in _ABOVE.items():
+        if not (math.isfinite(getattr(train_cfg, name)) and getattr(train_cfg, name) > low): raise bad(name, f'a number > {low}')
+    for name in _IN_UNIT:
+        if not 0 <= getattr(train_cfg, name) < 1: raise bad(name, 'a number in [0, 1)')
+    if len(train_cfg.betas) != 2 or not all(0 <= b < 1 for b in train_cfg.betas): raise bad('betas', 'two numbers in [0, 1)')
     if train_cfg.precompute_latents and train_cfg.augment:
         raise ValueError("TrainConfig.precompute_latents=True with augment=True: the latents are encoded once, so they "
                          "would not follow the random rotation of each step's inputs; turn one of them off")
-    if not 0 <= train_cfg.ema_decay < 1: raise ValueError(f"TrainConfig.ema_decay={train_cfg.ema_decay}; expected in [0, 1)")
-    if not 0 <= train_cfg.warmup_frac < 1: raise ValueError(f"TrainConfig.warmup_frac={train_cfg.warmup_frac}; expected in [0, 1)")
-    if len(train_cfg.betas) != 2: raise ValueError(f"TrainConfig.betas={train_cfg.betas}; expected two numbers")
 
 # %% ../nbs/03a_configs.ipynb #5b2fa772
 @dataclass(kw_only=True, frozen=True)
@@ -128,6 +136,9 @@ class RunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self):
+        if self.train.lead_index >= len(self.data.leads_h):
+            raise ValueError(f"train.lead_index={self.train.lead_index}: data.leads_h has {len(self.data.leads_h)} leads "
+                             f"{list(self.data.leads_h)} (index 0 is the first)")
         unet, loss = linked_sections(self)
         object.__setattr__(self, 'unet', unet)          # the one place a RunConfig is written: while it is made
         object.__setattr__(self, 'loss', loss)

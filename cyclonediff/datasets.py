@@ -13,6 +13,7 @@ from torch.utils.data import Dataset, Sampler
 
 from .data import DataConfig, resize_patch
 from .store import SAMPLE_ARRAYS, SPLITS, load_stats, read_manifest, zarr_path
+from .integrity import read_sample
 
 # %% auto #0
 __all__ = ['RADIOMAP_SPLITS', 'MODEL_FIELDS', 'SCALE_FIELDS', 'vector_pairs', 'rotate_fields', 'CycloneDataset', 'make_loader',
@@ -97,12 +98,13 @@ class CycloneDataset(Dataset):
 
     def __getitem__(self, i):
         if not -len(self) <= i < len(self): raise IndexError(f'index {i} out of range for {len(self)} samples')
-        a, s, r = self._arrays(), int(self.slots[i]), self._rows[i]
+        s, r = int(self.slots[i]), self._rows[i]
+        raw = read_sample(self._arrays(), s, self.path.parent, dict(timestamp=r[0], name=r[1], sid=r[2]))
         sel = (lambda x: x) if self._all_leads else (lambda x: x[self.lead_idx])
         t = lambda x: torch.from_numpy(np.ascontiguousarray(x))
-        gs, tg = t(a['gridsat'][s]).float(), t(sel(a['target'][s])).float()
-        mk = t(a['mask'][s][self.mask_idx])
-        e, ef = t(a['era5'][s]), t(sel(a['era5_future'][s]))
+        gs, tg = t(raw['gridsat']).float(), t(sel(raw['target'])).float()
+        mk = t(raw['mask'][self.mask_idx])
+        e, ef = t(raw['era5']), t(sel(raw['era5_future']))
         if self.augment:
             k = int(torch.randint(4, ()))
             m = bool(self.allow_mirror and torch.rand(()) < 0.5)

@@ -21,7 +21,7 @@ from .readers import (era5_file_times, era5_times, gridsat_files, open_era5, ope
                                  track_position)
 
 # %% auto #0
-__all__ = ['SPLITS', 'STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'Sources',
+__all__ = ['SPLITS', 'STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'REPAIR_FILE', 'Sources',
            'sources_from_world', 'SplitConfig', 'storm_hash', 'assign_splits', 'time_str', 'sample_index',
            'SampleSkipped', 'zarr_path', 'compute_stats', 'write_stats', 'load_stats', 'read_manifest', 'build_store',
            'inspect_store']
@@ -235,11 +235,12 @@ STATUS = {0: 'pending', 1: 'ok', 2: 'skipped'}
 COMPRESSION = ('lz4', 'zstd', 'none')
 
 def _compressors(name: str):
-    "zarr v3 compressors of the big arrays: blosc-lz4 with byte shuffle (default: fast to read), zstd (smaller), none."
+    """zarr v3 compressors of the big arrays: blosc-lz4 with byte shuffle (default: fast to read), zstd (smaller), none;
+    each followed by a crc32c checksum of the chunk (a flipped bit fails the read: see `00b_store_integrity`)."""
     import zarr
     if name not in COMPRESSION: raise ValueError(f'build_store: compression must be one of {COMPRESSION}, got {name!r}')
     return {'lz4': [zarr.codecs.BloscCodec(cname='lz4', clevel=5, shuffle='shuffle')],
-            'zstd': [zarr.codecs.ZstdCodec(level=3)], 'none': None}[name]
+            'zstd': [zarr.codecs.ZstdCodec(level=3)], 'none': []}[name] + [zarr.codecs.Crc32cCodec()]
 
 def _build_info(sources, cfg, splits, dtype, samples, compression='lz4') -> dict:
     info = to_jsonable(dict(format=STORE_FORMAT, zarr_format=3, data=asdict(cfg), splits=asdict(splits),
@@ -272,7 +273,7 @@ def _create_zarr(path: Path, samples: pd.DataFrame, cfg: DataConfig, dtype: str,
 
 # %% ../nbs/00b_store.ipynb #e1a5f7c3
 SAMPLE_ARRAYS = ('gridsat', 'target', 'mask', 'era5', 'era5_future')   # the per-sample arrays, one chunk each
-_STORE_FILES = {'store.zarr', 'manifest.csv', 'stats.json', 'config.yaml'}
+_STORE_FILES = {'store.zarr', 'manifest.csv', 'stats.json', 'config.yaml', 'repair.csv'}   # repair.csv: see REPAIR_FILE
 
 def _is_store_dir(p: Path) -> bool:
     "A folder that `build_store` made (so it may replace it): only store files in it (or nothing)."
@@ -451,6 +452,21 @@ def _cut_parts(zp: Path, parts: list, cfg: DataConfig, *, workers: int, total: i
                 for f in as_completed(futs):
                     for slot, _ in f.result(): tick(slot)
 
+REPAIR_FILE = 'repair.csv'    # the bad samples `cyclonediff data verify` found (00b_store_integrity): re-cut by build_store
+
+def _reopen_for_repair(out: Path, partial: Path) -> bool:
+    """A complete store with a repair list goes back to `partial` with the listed samples marked not done, so that
+    the build re-cuts only them; False when there is no list. Each step leaves a state a rerun finishes."""
+    import zarr
+    if not (out / REPAIR_FILE).exists(): return False
+    slots = sorted(set(pd.read_csv(out / REPAIR_FILE, usecols=['slot'])['slot'].astype(int)))
+    g = zarr.open_group(out / 'store.zarr', mode='r+')
+    for s in slots: g['done'][s] = False
+    g.attrs['complete'] = False
+    os.replace(out, partial)
+    (partial / REPAIR_FILE).unlink()
+    return True
+
 def _complete(g, partial: Path, out: Path, samples: pd.DataFrame, skipped: pd.DataFrame, info: dict):
     "Write the manifest, the stats and the config into `partial`, then the rename that makes the store visible as `out`."
     import yaml, zarr
@@ -465,7 +481,8 @@ def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits:
                 workers: int = 0, progress: bool = True, dtype: str = 'float32', compression: str = 'lz4',
                 overwrite: bool = False, on_sample=None) -> Path:
     """Cut every sample of `sources` into the store folder `out` (see the layout above) and return its path.
-    Resumes an interrupted build from `<out>.partial`; a complete store with the same configuration is returned as is."""
+    Resumes an interrupted build from `<out>.partial`; a complete store with the same configuration is returned as is,
+    after re-cutting the samples `cyclonediff data verify` listed as bad in its `repair.csv` (if any)."""
     cfg, splits = cfg or DataConfig(), splits or SplitConfig()
     if dtype not in ('float32', 'float16'): raise ValueError(f"build_store: dtype must be 'float32' or 'float16', got {dtype!r}")
     _compressors(compression)
@@ -479,7 +496,7 @@ def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits:
             warnings.warn(f'build_store: split(s) {empty} hold no samples ({samples.sid.nunique()} storms with samples); '
                           "with few storms use SplitConfig(method='rank') (the default)", stacklevel=2)
     info = _build_info(sources, cfg, splits, dtype, samples, compression)
-    if _existing_store(out, info, overwrite): return out
+    if _existing_store(out, info, overwrite) and not _reopen_for_repair(out, partial): return out
     g = _open_partial(partial, samples, cfg, dtype, info, overwrite)
     done = g['done'][:] if len(samples) else np.zeros(0, bool)
     todo = samples[~done]

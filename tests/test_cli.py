@@ -99,3 +99,29 @@ def test_eval_defaults_have_one_home():
     # evaluate carries no copy: its configuration is `cfg` (None: EvalRunConfig()) and options replace its fields
     params = inspect.signature(evaluate).parameters
     assert params['cfg'].default is None and not {'members', 'guidance', 'steps', 'sampler'} & set(params)
+
+
+def test_verify_finds_a_corrupt_chunk_and_build_repairs_only_it(world, tmp_path):
+    "A byte flipped in one chunk: verify exits 1 naming the sample and storm; build with the same arguments re-cuts it."
+    import pandas as pd
+    store, args = tmp_path / 'store', ('image_size=32', 'leads_h=[3]')
+    cli('data', 'build', '--world', world, '--out', store, *args)
+    assert 'checks out' in cli('data', 'verify', store, '--no-progress').stdout
+    man = pd.read_csv(store / 'manifest.csv', dtype=str, keep_default_na=False)
+    row = man[man.status == 'ok'].iloc[2]
+    chunk = store / 'store.zarr' / 'target' / 'c' / row.slot / '0' / '0' / '0'
+    good = chunk.read_bytes(); b = bytearray(good); b[len(b) // 2] ^= 0xFF; chunk.write_bytes(bytes(b))
+    r = cli('data', 'verify', store, '--no-progress', check=False)
+    assert r.returncode == 1 and 'Traceback' not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert '1 problems in 1 samples' in r.stderr and 'repair.csv' in r.stderr
+    assert row.sid in r.stdout and 'checksum' in r.stdout
+    listed = pd.read_csv(store / 'repair.csv', dtype=str)
+    assert listed.slot.tolist() == [row.slot] and listed.array.tolist() == ['target']
+    cli('data', 'build', '--world', world, '--out', store, *args)
+    assert chunk.read_bytes() == good and not (store / 'repair.csv').exists()
+    assert 'checks out' in cli('data', 'verify', store, '--no-progress').stdout
+
+
+def test_verify_needs_a_store(tmp_path):
+    r = cli('data', 'verify', tmp_path, check=False)
+    assert r.returncode != 0 and 'not a finished sample store' in r.stderr and 'Traceback' not in r.stderr

@@ -26,6 +26,7 @@ from .eval import (EvalConfig, frames_from_item, plot_comparison, plot_rank_hist
                               plot_spectra, radial_spectrum, rank_histogram, score_forecast, scores_frame,
                               summary_table, to_kelvin)
 from .files import fresh_staging, publish, save_figure, save_npz, to_jsonable, write_csv, write_text
+from .information import describe, method
 from .report_page import build_report, headline_scale, headline_table
 from .sampling import SamplingConfig, forecast, sampling_config
 from .datasets import CycloneDataset
@@ -190,6 +191,7 @@ class VerifyJob:
     npz: Path | None = None             # where to save the arrays (None: not saved)
     figure: Path | None = None          # where to draw the comparison grid (None: not drawn)
     n_show: int = 3                     # members shown in the grid
+    model: str = 'ldm'                  # the model's method name (`information.method`: ldm, or ldm_oracle)
 
 # %% ../nbs/05d_evaluate.ipynb #d0e1f2b0
 def _sample_id(item) -> str: return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
@@ -208,7 +210,8 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
     frames, truth, leads_h = frames_from_item(item, vcfg)
     batch = default_collate([item])
     t0 = time.perf_counter()
-    forecasts = {'ldm': _forecast_kelvin(models['ldm'], batch, cfg.sampling, seed, plan)}
+    name = method(cfg.sampling.information)                # ldm, or ldm_oracle: an oracle is never scored as 'ldm'
+    forecasts = {name: _forecast_kelvin(models['ldm'], batch, cfg.sampling, seed, plan)}
     timings['forecast_s'] += time.perf_counter() - t0
     if models.get('ablation') is not None:
         t0 = time.perf_counter()
@@ -222,7 +225,7 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
-                     n_show=min(3, cfg.sampling.members))
+                     n_show=min(3, cfg.sampling.members), model=name)
 
 # %% ../nbs/05d_evaluate.ipynb #d0e1f2b4
 def _score_methods(job: VerifyJob, methods: dict) -> tuple:
@@ -244,8 +247,8 @@ def _save_sample(job: VerifyJob, methods: dict):
                  meta=np.array(json.dumps(job.meta)), **{k: v.astype(np.float32) for k, v in methods.items()})
     if job.figure is not None:
         m = job.meta
-        fig = plot_comparison(job.frames, job.truth, methods['ldm'], leads_h=job.leads_h, cfg=job.verify_cfg,
-                              n_show=job.n_show, baselines={k: v for k, v in methods.items() if k != 'ldm'},
+        fig = plot_comparison(job.frames, job.truth, methods[job.model], leads_h=job.leads_h, cfg=job.verify_cfg,
+                              n_show=job.n_show, baselines={k: v for k, v in methods.items() if k != job.model},
                               title=f"{m['name']} ({m['sid']}) at {m['time']} UTC, centre {m['lat']:.1f}, {m['lon']:.1f}")
         save_figure(fig, job.figure)
 
@@ -386,7 +389,11 @@ def _synthetic_world(store) -> dict | None:
 def run_facts(plan: EvalPlan, cfg: EvalRunConfig, models: dict, results: SampleResults, scores: pd.DataFrame,
               samples: pd.DataFrame, device, figures_dir) -> dict:
     "What the report states about the run (written to eval_config.json)."
-    return dict(config=cfg.flat(), checkpoint=str(plan.ckpt),
+    train = plan.run.train
+    return dict(config=cfg.flat(), information=cfg.sampling.information, information_note=describe(cfg.sampling.information),
+                model_method=method(cfg.sampling.information), trained_information=dict(
+                    information=train.information, rollout_lags=train.rollout_lags, step_h=plan.step_h),
+                checkpoint=str(plan.ckpt),
                 ablation_checkpoint=str(plan.ablation_ckpt) if plan.ablation_ckpt else None,
                 store=str(plan.store), device=str(device), step_h=plan.step_h, leads=plan.eval_leads,
                 fss_scale=headline_scale(plan.verify_cfg, plan.store_data.image_size),
@@ -465,6 +472,7 @@ def eval_main(ckpt, store, out, cfg: EvalRunConfig | None = None, *, log=print, 
     tab = headline_table(summ, fss_scale=info['fss_scale'], threshold_k=info['config']['threshold_k'])
     show = tab[tab.lead.isin([min(tab.lead), max(tab.lead)])]
     if log is not None:
+        log(info['information_note'])
         log(show.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
         for k, v in info.get('skipped', {}).items(): log(f"note: {k} skipped on {v['samples']} samples: {v['reason']}")
         log(f"report: {res['report_html']}")

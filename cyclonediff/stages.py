@@ -25,7 +25,7 @@ from .monitors import psnr, save_image_grid
 __all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
            'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
            'reconstruction_checks', 'measure_scaling_factor', 'VAEStage', 'keyed_draws', 'vae_source', 'TargetLatents',
-           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMStage', 'make_stage', 'compile_mode_for']
+           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'LDMStage', 'make_stage', 'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -363,7 +363,28 @@ def ldm_pair(batch: dict, cfg: RunConfig, lag) -> dict:
     return {**batch, **rollout_pair(rollout_batch(batch, leads, t.information), lag, t.information, step, leads_h=leads)}
 
 # %% ../nbs/03e_stages.ipynb #9886006f
-class LDMStage(Stage):
+class LDMPairs:
+    "What stage 2 reads of its data: one pair at t (`ldm_inputs`), or rollout pairs (train.rollout_lags, see above)."
+    def cache_pick(self, batch) -> dict:
+        t = self.cfg.train
+        if not t.rollout_lags: return ldm_inputs(batch, t.lead_index)
+        return rollout_batch(batch, self.data_leads(self.cfg), t.information)
+
+    @staticmethod                                       # the leads the pairs need: reading later ones would only slow it
+    def data_leads(cfg: RunConfig) -> tuple:
+        t = cfg.train
+        if t.rollout_lags: return tuple(rollout_leads(cfg.data.leads_h[t.lead_index], t.rollout_lags))
+        return tuple(cfg.data.leads_h[:t.lead_index + 1])
+
+    def pairs(self, batch, lag=None) -> dict:
+        "The batch as a step reads it: as it is without rollout lags, else each row's pair at its lag (None: random)."
+        lags = self.cfg.train.rollout_lags
+        if not lags: return batch
+        if lag is None: lag = torch.randint(0, lags + 1, (batch['gridsat'].shape[0],), device=batch['gridsat'].device)
+        return ldm_pair(batch, self.cfg, lag)
+
+# %% ../nbs/03e_stages.ipynb #b704b2c9
+class LDMStage(LDMPairs, Stage):
     "Stage 2: conditional latent diffusion on a frozen VAE; CFG dropout; EMA of the UNet."
     name = 'ldm'
 
@@ -401,24 +422,6 @@ class LDMStage(Stage):
     def set_train(self, mode: bool = True):
         self.unet_train.train(mode)
         self.vae.eval(); self.loss.eval()
-
-    def cache_pick(self, batch) -> dict:
-        t = self.cfg.train
-        if not t.rollout_lags: return ldm_inputs(batch, t.lead_index)
-        return rollout_batch(batch, self.data_leads(self.cfg), t.information)
-
-    @staticmethod                                       # the leads the pairs need: reading later ones would only slow it
-    def data_leads(cfg: RunConfig) -> tuple:
-        t = cfg.train
-        if t.rollout_lags: return tuple(rollout_leads(cfg.data.leads_h[t.lead_index], t.rollout_lags))
-        return tuple(cfg.data.leads_h[:t.lead_index + 1])
-
-    def pairs(self, batch, lag=None) -> dict:
-        "The batch as a step reads it: as it is without rollout lags, else each row's pair at its lag (None: random)."
-        lags = self.cfg.train.rollout_lags
-        if not lags: return batch
-        if lag is None: lag = torch.randint(0, lags + 1, (batch['gridsat'].shape[0],), device=batch['gridsat'].device)
-        return ldm_pair(batch, self.cfg, lag)
 
     def losses(self, batch, step: int, epoch: float):
         batch = self.pairs(batch)

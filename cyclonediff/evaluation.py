@@ -29,6 +29,7 @@ from .files import fresh_staging, publish, save_figure, save_npz, to_jsonable, w
 from .information import describe, method
 from .report_page import build_report, headline_scale, headline_table
 from .sampling import SamplingConfig, forecast, sampling_config
+from .stats import compare_methods
 from .datasets import CycloneDataset
 
 log = logging.getLogger('cyclonediff.evaluation')
@@ -36,9 +37,9 @@ log = logging.getLogger('cyclonediff.evaluation')
 # %% auto #0
 __all__ = ['log', 'COMPATIBILITY_FIX', 'EvalRunConfig', 'eval_run_config', 'rollout_leads', 'store_data_config', 'EvalPlan',
            'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_sample', 'verify_sample',
-           'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_tables',
-           'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main', 'eval_config_from_args',
-           'eval_from_args']
+           'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_comparisons',
+           'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main',
+           'eval_config_from_args', 'eval_from_args']
 
 # %% ../nbs/05d_evaluate.ipynb #d0e1f2a5
 @dataclass(kw_only=True)
@@ -324,6 +325,14 @@ def write_forecast_index(samples: pd.DataFrame, folder) -> Path:
     "forecasts/index.csv: the samples (as in samples.csv) with the name of each one's .npz file."
     return write_csv(samples.assign(file=[f'{s}.npz' for s in samples['sample']]), Path(folder) / 'index.csv')
 
+def write_comparisons(out, scores: pd.DataFrame, samples: pd.DataFrame, model: str) -> pd.DataFrame:
+    """comparisons.csv: `model` against every other forecast method (the VAE floor is none), per lead, on the ensemble
+    CRPS and the ensemble-mean RMSE: storm-block BCa intervals, Holm and BH over all rows (`stats.compare_methods`)."""
+    others = [m for m in dict.fromkeys(scores.method) if m not in (model, 'vae_recon')]
+    cmp = compare_methods(scores, samples.set_index('sample')['sid'], model=model, baselines=others)
+    write_csv(cmp, Path(out) / 'comparisons.csv')
+    return cmp
+
 def write_tables(out, results: SampleResults, plan: EvalPlan, cfg: EvalRunConfig) -> tuple:
     "scores.csv, summary.csv, samples.csv (and forecasts/index.csv) into `out` -> (scores, summary, samples)."
     t0 = time.perf_counter()
@@ -405,7 +414,7 @@ def run_facts(plan: EvalPlan, cfg: EvalRunConfig, models: dict, results: SampleR
                 methods=list(dict.fromkeys(scores.method)),
                 comparisons=sorted(p.name for p in Path(figures_dir).glob('comparison_*.png')))
 
-def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: dict, t_start: float):
+def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: dict, t_start: float, comparisons=None):
     "eval_config.json, timings.json, report.md and report.html into `out`."
     t0 = time.perf_counter()
     out = Path(out)
@@ -413,7 +422,7 @@ def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: di
     timings['n_samples'] = info['n_samples']
     timings['per_sample_s'] = (timings['forecast_s'] + timings['ablation_s'] + timings['baselines_s']) / info['n_samples']
     write_text(out / 'eval_config.json', json.dumps(to_jsonable(info), indent=1))
-    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'])
+    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'], comparisons=comparisons)
     timings['report_s'] = time.perf_counter() - t0
     timings['total_s'] = time.perf_counter() - t_start
     write_text(out / 'timings.json', json.dumps(timings, indent=1))
@@ -424,6 +433,7 @@ def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: di
 def _result_paths(out: Path, save_forecasts: bool) -> dict:
     res = dict(out=out, report=out / 'report.md', report_md=out / 'report.md', report_html=out / 'report.html',
                scores=out / 'scores.csv', summary=out / 'summary.csv', samples=out / 'samples.csv',
+               comparisons=out / 'comparisons.csv',
                spectra=out / 'spectra.csv', config=out / 'eval_config.json', timings=out / 'timings.json',
                figures=sorted((out / 'figures').glob('*.png')))
     if save_forecasts: res.update(forecasts=out / 'forecasts', forecast_index=out / 'forecasts' / 'index.csv')
@@ -453,9 +463,10 @@ def evaluate(ckpt, store, out, cfg: EvalRunConfig | None = None, *, device=None,
         results = run_samples(plan, models, cfg, staging, timings, workers=workers, progress=progress,   # 2. and 3.
                               on_sample=on_sample)
         scores, summary, samples = write_tables(staging, results, plan, cfg)                              # 4.
+        comparisons = write_comparisons(staging, scores, samples, method(cfg.sampling.information))
         figs = write_figures(staging, summary, results, plan, cfg)
         info = run_facts(plan, cfg, models, results, scores, samples, dev, staging / 'figures')
-        write_report(staging, summary, info, figs, timings, t_start)
+        write_report(staging, summary, info, figs, timings, t_start, comparisons)
         publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

@@ -18,7 +18,7 @@ from .information import describe, method
 
 # %% auto #0
 __all__ = ['HEADLINE', 'REFERENCES', 'SCORE_MEANINGS', 'headline_scale', 'headline_table', 'best_mask', 'format_cell', 'Doc',
-           'information_lines', 'build_report']
+           'information_lines', 'comparison_table', 'build_report']
 
 # %% ../nbs/05c_report_page.ipynb #d6c75a04
 HEADLINE = (('mae', 'MAE (K)', 'mean', 'min'), ('rmse', 'RMSE (K)', 'mean', 'min'),
@@ -243,9 +243,19 @@ def information_lines(info: dict) -> list:
                      f"steps after t (ERA5 ages seen in training under `analysis`: {ages}).")
     return lines
 
-# %% ../nbs/05c_report_page.ipynb #12da40e9
-def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *, threshold_k: float = 220.0) -> Doc:
-    "The report (a Doc) from the summary table, the run's facts (`info`), the figure paths and the timings."
+# %% ../nbs/05c_report_page.ipynb #ed0e4a37
+def comparison_table(cmp: pd.DataFrame) -> pd.DataFrame:
+    "The report's view of compare_methods' rows: lead, score, baseline, difference (K), 95 % interval, Holm p, decision."
+    score = lambda r: f"{'ensemble' if r.member == 'ens' else 'ensemble-mean'} {r.metric.upper()}"
+    ci = lambda r: '–' if not np.isfinite(r.low) else f'[{r.low:+.2f}, {r.high:+.2f}]'
+    return pd.DataFrame({'lead': cmp.lead, 'score': [score(r) for r in cmp.itertuples()], 'baseline': cmp.baseline,
+                         'model - baseline (K)': cmp['diff'], '95 % interval (K)': [ci(r) for r in cmp.itertuples()],
+                         'p (Holm)': cmp.p_holm, 'decision': cmp.decision})
+
+# %% ../nbs/05c_report_page.ipynb #accdc85e
+def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *, threshold_k: float = 220.0,
+                 comparisons: pd.DataFrame | None = None) -> Doc:
+    "The report (a Doc) from the summary table, the run's facts (`info`), the figure paths, the timings (and comparisons)."
     data, model = info['data'], info.get('model_method', 'ldm')
     order = [m for m in (model, 'ldm_no_era5', 'persistence', 'extrapolation', 'steps') if m in info['methods']]
     order += [m for m in info['methods'] if m not in order]
@@ -265,6 +275,13 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
                   f"when neither the forecast nor the truth has a pixel colder than {threshold_k:g} K, spread/skill for a "
                   'single deterministic forecast).')
     doc.table(tab, best_mask(tab))
+    if comparisons is not None and len(comparisons):
+        n = int(comparisons.p.notna().sum())
+        doc.heading(2, 'Is the difference real? (storm-block intervals, Holm correction)')
+        doc.paragraph(f"`{model}` minus each baseline on the samples both scored (negative: the model's error is lower). "
+                      f"Intervals: 95 % BCa, resampling storms (a storm's samples stay together). p: Holm-adjusted over "
+                      f"the {n} comparisons of this table (the family). `comparisons.csv` also has BH-adjusted p-values.")
+        doc.table(comparison_table(comparisons))
     abl = _ablation_lines(summary, model)
     if abl: doc.heading(2, 'Does the environment help? (ERA5 ablation)').bullets(abl)
     doc.heading(1, 'Figures')

@@ -139,6 +139,6 @@ def compare_methods(scores: pd.DataFrame, storms, *, model: str = 'ldm', baselin
     out['better'] = ['higher' if m.startswith(HIGHER_IS_BETTER) else 'lower' for m in out.metric]
     out['p_holm'], out['p_bh'] = holm(out.p), benjamini_hochberg(out.p)
     wins = np.where(out.better == 'lower', out['diff'] < 0, out['diff'] > 0)
-    out['decision'] = np.where(~(out.p_holm < alpha), 'no significant difference',
-                               np.where(wins, 'model better', 'baseline better'))
+    out['decision'] = np.where(out.p_holm.isna(), 'too few storms', np.where(~(out.p_holm < alpha), 'no significant difference',
+                               np.where(wins, 'model better', 'baseline better')))
     return out

@@ -241,6 +241,11 @@ def information_lines(info: dict) -> list:
         ages = ', '.join(f"{tr['step_h'] * j} h" for j in range(tr['rollout_lags'] + 1))
         lines.append(f"Training pairs: information set `{tr['information']}`, issued up to {tr['rollout_lags']} model "
                      f"steps after t (ERA5 ages seen in training under `analysis`: {ages}).")
+        oldest, seen = max(info.get('leads') or [tr['step_h']]) - tr['step_h'], tr['step_h'] * tr['rollout_lags']
+        if name == 'analysis' and tr['information'] == 'analysis' and oldest > seen:
+            lines.append(f"**Beyond training:** the rollout conditions its last step on the ERA5 of t, {oldest} h old, but "
+                         f"training saw ages up to {seen} h only (train.rollout_lags={oldest // tr['step_h']} would cover "
+                         'every step of this rollout).')
     return lines
 
 # %% ../nbs/05c_report_page.ipynb #ed0e4a37

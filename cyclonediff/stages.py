@@ -380,7 +380,7 @@ class LDMPairs:
         "The batch as a step reads it: as it is without rollout lags, else each row's pair at its lag (None: random)."
         lags = self.cfg.train.rollout_lags
         if not lags: return batch
-        if lag is None: lag = torch.randint(0, lags + 1, (batch['gridsat'].shape[0],), device=batch['gridsat'].device)
+        if lag is None: lag = torch.randint(0, lags + 1, (batch['gridsat'].shape[0],))    # on the host: no sync to read it
         return ldm_pair(batch, self.cfg, lag)
 
 # %% ../nbs/03e_stages.ipynb #b704b2c9

@@ -283,9 +283,12 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
     if comparisons is not None and len(comparisons):
         n = int(comparisons.p.notna().sum())
         doc.heading(2, 'Is the difference real? (storm-block intervals, Holm correction)')
+        family = (f"p: Holm-adjusted over the {n} comparisons of this table (the family)." if n else
+                  "Every comparison's samples come from one storm, so no storm-block interval can be formed: the "
+                  "differences below are descriptive only.")
         doc.paragraph(f"`{model}` minus each baseline on the samples both scored (negative: the model's error is lower). "
-                      f"Intervals: 95 % BCa, resampling storms (a storm's samples stay together). p: Holm-adjusted over "
-                      f"the {n} comparisons of this table (the family). `comparisons.csv` also has BH-adjusted p-values.")
+                      f"Intervals: 95 % BCa, resampling storms (a storm's samples stay together). {family} "
+                      "`comparisons.csv` also has BH-adjusted p-values.")
         doc.table(comparison_table(comparisons))
     abl = _ablation_lines(summary, model)
     if abl: doc.heading(2, 'Does the environment help? (ERA5 ablation)').bullets(abl)

@@ -1,5 +1,5 @@
 "`cyclonediff demo --quick`: the whole system end to end, resumed, and interrupted (real subprocesses)."
-import math, os, signal, subprocess, sys, time
+import json, math, os, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -59,11 +59,14 @@ def test_eval_command_with_leads_and_baselines(first_run, tmp_path):
     ev = tmp_path / 'ev'
     e = subprocess.run([sys.executable, '-m', 'cyclonediff.cli', 'eval', '--ckpt', str(out / 'runs' / 'ldm'),
                         '--store', str(out / 'store'), '--out', str(ev), '--members', '2', '--steps', '3',
-                        '--leads', '3', '--baselines', 'persistence', '--max-samples', '1', '--workers', '1'],
+                        '--leads', '3', '--baselines', 'persistence,storm_persistence,storm_persistence_ens',
+                        '--max-samples', '2', '--workers', '1'],
                        capture_output=True, text=True, timeout=600)
     assert e.returncode == 0, e.stderr[-3000:]
     df = pd.read_csv(ev / 'scores.csv')
-    assert set(df.method) == {'ldm', 'persistence', 'vae_recon'} and set(df.lead) == {3}
+    assert set(df.method) == {'ldm', 'persistence', 'storm_persistence', 'storm_persistence_ens', 'vae_recon'} and set(df.lead) == {3}
+    info = json.loads((ev / 'eval_config.json').read_text())       # the storm baselines' spread, fitted on the train storms
+    assert sorted(info['track_spread_km']) == ['3.0'] and info['track_spread_km']['3.0'] > 0
 
 def test_eval_command_without_baselines(first_run, tmp_path):
     "`--baselines none` scores the model alone (what benchmarks/skill.py --choose-guidance uses on the validation split)."

@@ -5,8 +5,8 @@ ensemble, the track spread fitted on the train storms, and the CPU time of the b
     OMP_NUM_THREADS=1 python benchmarks/storm_baselines_world.py [days]     # default 3 (the 'tiny' world, 3 storms)
 
 It builds the world and a store of 96-pixel patches resized to 64 (history 1, leads 3, 6, 12, 24 h) in a temporary
-folder, so it needs no GPU and no data. The first sample of a storm (one track fix up to t) is skipped by the storm
-baselines, and counted.
+folder, so it needs no GPU and no data. At the first sample of a storm (one track fix up to t) the storm
+baselines have no motion and are persistence.
 """
 import shutil, sys, tempfile, time
 from pathlib import Path

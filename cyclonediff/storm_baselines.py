@@ -70,8 +70,9 @@ class StormTrack:
 
 # %% ../nbs/05b_storm_baselines.ipynb #a7386ce8
 def storm_motion(fixes: pd.DataFrame, t) -> tuple:
-    "(dlat/dt, dlon/dt) in degrees per hour from the last two fixes up to t (checked by `check_track`)."
-    f = check_track(fixes, t, need=2)
+    "(dlat/dt, dlon/dt) in degrees per hour from the last two fixes up to t (checked by `check_track`); (0, 0) from one."
+    f = check_track(fixes, t, need=1)
+    if len(f) < 2: return 0.0, 0.0                      # a storm's first fix: no motion is known at t
     (t0, la0, lo0), (t1, la1, lo1) = f[['time', 'lat', 'lon']].iloc[-2:].itertuples(index=False)
     dh = (pd.Timestamp(t1) - pd.Timestamp(t0)) / pd.Timedelta(hours=1)
     return (la1 - la0) / dh, ((lo1 - lo0 + 180.0) % 360.0 - 180.0) / dh

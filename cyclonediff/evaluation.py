@@ -49,7 +49,7 @@ class EvalRunConfig:
     "What one evaluation run does (see `evaluate`); how each ensemble is drawn is its `sampling`."
     split: str = 'test'                     # which split of the store
     sampling: SamplingConfig = field(default_factory=SamplingConfig)   # sampler, steps, guidance, members, seed, EMA...
-    baselines: tuple = ('persistence', 'extrapolation', 'steps')       # names in cyclonediff.baselines
+    baselines: tuple = ('persistence', 'extrapolation', 'steps', 'storm_persistence', 'storm_persistence_ens')  # registry names
     max_samples: int | None = None          # evaluate N samples of the split, evenly spaced over it (its storms)
     leads: tuple | None = None              # leads (h) to evaluate; None: all the rollout reaches in the store
     n_figures: int = 3                      # comparison grids for the first N samples
@@ -249,7 +249,7 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
                      n_show=min(3, cfg.sampling.members), model=name, track=plan.storm_track(item['sid'], item['timestamps']))
 
-# %% ../nbs/05d_evaluate.ipynb #d0e1f2b4
+# %% ../nbs/05d_evaluate.ipynb #6248e461
 def _score_methods(job: VerifyJob, methods: dict) -> tuple:
     "(scores frame, rank histograms, power spectra) of every method of one sample."
     rows, ranks, spectra = [], {}, {}

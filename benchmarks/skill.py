@@ -228,8 +228,10 @@ class SkillRun:
 
     def make_world(self):
         a = self.a
+        # the storm count of this benchmark's world (the train preset itself follows the basins' genesis rates, issue 24)
         sh(cli() + ['data', 'synth', '--out', self.world, '--preset', 'train', '--workers', a.workers,
-                    f'n_storms={a.storms}', f'days={a.days}'], log=self.out / 'world.log')
+                    f'n_storms={a.storms}', f'days={a.days}', 'genesis=count', "start='2020-08-01'", 'neighbourhood_deg=0'],
+           log=self.out / 'world.log')
 
     def build_store(self):
         from cyclonediff.configs import load_config

@@ -71,6 +71,7 @@ def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, 
     """Write a checkpoint folder root/step_XXXXXXX (or root/name) atomically; returns its path.
     `extra` goes into manifest.json; `extra_tensors` maps further safetensors file names to tensor dicts.
     A write that fails (a full disk) leaves the folder as it was and raises CheckpointError saying so."""
+    from safetensors import SafetensorError
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / (name or f'step_{int(step):07d}')
@@ -79,9 +80,10 @@ def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, 
     try:
         tmp.mkdir()
         _write_checkpoint_files(tmp, step, weights, ema, optimizer, scheduler, rng, state, cfg, extra, extra_tensors)
-    except OSError as e:
+    except (OSError, RuntimeError, SafetensorError) as e:   # a full disk: OSError, or safetensors' / torch.save's own error
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"writing checkpoint {final} failed ({e.strerror or e}; is the disk full?): nothing was "
+        why = ' '.join(str(getattr(e, 'strerror', None) or e).split())
+        raise CheckpointError(f"writing checkpoint {final} failed ({why}; is the disk full?): nothing was "
                               f"replaced, the checkpoints in {root} are as they were; free space, then resume") from e
     replace_dir(tmp, final)
     return final

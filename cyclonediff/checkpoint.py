@@ -212,7 +212,12 @@ def trainable_state(module: nn.Module) -> dict:
     return {k: v for k, v in module.state_dict().items() if not any(k.startswith(s) for s in skip)}
 
 def load_trainable_state(module: nn.Module, sd: dict, where: str = 'checkpoint'):
-    missing, unexpected = module.load_state_dict(sd, strict=False)
+    try: missing, unexpected = module.load_state_dict(sd, strict=False)
+    except RuntimeError as e:                            # shapes differ: weights of another model configuration
+        sizes = [l.strip() for l in str(e).splitlines() if 'size mismatch' in l]
+        raise CheckpointError(f"{where}: weights of another model configuration ({len(sizes)} shapes differ, e.g. "
+                              f"{sizes[0] if sizes else ' '.join(str(e).split())}); use that run's configuration "
+                              "or another train.out_dir") from e
     skip = [n + '.' for n, m in module.named_modules() if isinstance(m, Perceptual) and n]
     missing = [k for k in missing if not any(k.startswith(s) for s in skip)]
     if missing or unexpected:

@@ -289,6 +289,7 @@ def kill_trials(lab: Lab, job: str, trials: int) -> Row:
     row = Row('SIGKILL mid-run, rerun', job, 'rerun finishes, identical')
     ref = {'synth': lab.world, 'build': lab.store, 'vae': lab.vae, 'ldm': lab.ldm, 'eval': lab.eval}[job]
     rng = random.Random(f'{lab.seed}-kill-{job}')                # the kill times: seeded per job
+    reached = []                                                   # where each kill landed
     for _ in range(trials):
         out = lab.fresh(f'kill_{job}') / 'out'
         if job == 'eval': shutil.copytree(lab.eval, out)           # an earlier evaluation that the rerun replaces
@@ -303,6 +304,7 @@ def kill_trials(lab: Lab, job: str, trials: int) -> Row:
             if job == 'eval': shutil.copytree(lab.eval, out)
         row.trials += 1
         if not run.killed: row.notes.append('not interrupted in 3 tries')
+        else: reached.append(f'{run.wall:.0f} s: {progress(job, out, ref)}')
         lost = lost_files(prior, file_hashes(out)) + lab.inputs_lost(job, before)        # what existed before
         if job == 'synth':                                         # visible world files must be whole
             ref_h = file_hashes(ref)
@@ -322,7 +324,24 @@ def kill_trials(lab: Lab, job: str, trials: int) -> Row:
         same = lab.identical(job, out)
         row.identical += same
         row.survived += same
+    row.notes.append('killed at ' + ', '.join(reached))
     return row
+
+
+def progress(job: str, out: Path, ref: Path) -> str:
+    "How far a killed job had come: files, samples, checkpoints or staged outputs on disk."
+    if job == 'synth': return f'{len(file_hashes(out))}/{len(file_hashes(ref))} files'
+    if job == 'build':
+        if out.exists(): return 'store complete'
+        partial = out.with_name(out.name + '.partial') / 'store.zarr'
+        if not partial.exists(): return 'no store yet'
+        import zarr
+        try: done = zarr.open_group(partial, mode='r')['done'][:]
+        except Exception: return 'store being created'
+        return f'{int(done.sum())}/{done.size} samples'
+    if job in ('vae', 'ldm'): return f'{len(steps_of(out))}/{len(steps_of(ref))} checkpoints'
+    staged = out / '.partial'
+    return f'{sum(1 for p in staged.rglob("*") if p.is_file())} files staged' if staged.exists() else 'nothing staged'
 
 
 def full_disk_checkpoint(lab: Lab) -> Row:

@@ -81,18 +81,27 @@ def cli(*args, fsize: int | None = None) -> Run:
     return finish(start(args, fsize), args, t0)
 
 
-def cli_killed(*args, after_s: float) -> Run:
-    "Run `cyclonediff ARGS` and SIGKILL its process group `after_s` seconds in (killed=False if it ended before)."
-    t0 = time.perf_counter()
-    p = start(args)
-    try:
-        out, err = p.communicate(timeout=after_s)
-        return Run(list(args), p.returncode, out, err, time.perf_counter() - t0)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        run = finish(p, args, t0)
-        run.killed = True
-        return run
+def cli_watched(*args, kill_after: float | None = None, from_output: bool = True) -> Run:
+    """Run `cyclonediff ARGS`, noting when its first output appears (`run.started`: it has imported and begun its
+    work); with `kill_after`, SIGKILL its process group that many seconds after that first output (after the launch
+    when `from_output` is False). killed=False: it ended before."""
+    with tempfile.TemporaryDirectory() as td:
+        paths = [Path(td) / 'out', Path(td) / 'err']
+        with open(paths[0], 'w') as fo, open(paths[1], 'w') as fe:
+            t0 = time.perf_counter()
+            p = subprocess.Popen([sys.executable, '-m', 'cyclonediff.cli', *map(str, args)], env=_env(), cwd=ROOT,
+                                 stdout=fo, stderr=fe, text=True, start_new_session=True)
+            started, killed = None if from_output else 0.0, False
+            while p.poll() is None:
+                now = time.perf_counter() - t0
+                if started is None and any(f.stat().st_size for f in paths): started = now
+                if kill_after is not None and started is not None and now - started >= kill_after:
+                    os.killpg(p.pid, signal.SIGKILL); killed = True; p.wait(); break
+                time.sleep(0.01)
+            wall = time.perf_counter() - t0
+        run = Run(list(args), p.returncode, paths[0].read_text(), paths[1].read_text(), wall, killed)
+    run.started = wall if started is None else started
+    return run
 
 
 def must(run: Run) -> Run:
@@ -243,7 +252,7 @@ class Lab:
         self.root, self.seed, self.log, self.n, self.lock = Path(root), seed, log, 0, threading.Lock()
         ref = self.root / 'ref'
         self.world, self.store, self.vae, self.ldm, self.eval = (ref / n for n in ('world', 'store', 'vae', 'ldm', 'eval'))
-        self.wall = {}
+        self.wall, self.from_output = {}, {}       # per job: the reference's work time, counted from its first output?
 
     def fresh(self, name: str) -> Path:
         with self.lock: self.n += 1; n = self.n
@@ -260,9 +269,12 @@ class Lab:
     def reference(self):
         "Run every job once, uninterrupted, timing each."
         for job, out in zip(JOBS, (self.world, self.store, self.vae, self.ldm, self.eval)):
-            run = must(cli(*self.job_args(job, out)))
-            self.wall[job] = run.wall
-            self.log(f'reference {job}: {run.wall:.1f} s')
+            run = must(cli_watched(*self.job_args(job, out)))
+            # the work: from the first output (imports done) to the end; a job silent until its end: all of it
+            early = run.started < 0.8 * run.wall
+            self.wall[job], self.from_output[job] = (run.wall - run.started if early else run.wall), early
+            self.log(f'reference {job}: {run.wall:.1f} s, {self.wall[job]:.1f} s of it '
+                     + ('after its first output' if early else 'from the launch'))
         return self
 
     def inputs(self, job: str) -> list:
@@ -285,7 +297,8 @@ class Lab:
 
 # ---------------------------------------------------------------- faults
 def kill_trials(lab: Lab, job: str, trials: int) -> Row:
-    "SIGKILL the job's process group at uniform(0.15, 0.9) x its reference duration, then run it again."
+    """SIGKILL the job's process group at uniform(0.15, 0.9) x its reference duration, counted from its first output
+    (imports done: the work begins; from the launch for a job silent until its end), then run it again."""
     row = Row('SIGKILL mid-run, rerun', job, 'rerun finishes, identical')
     ref = {'synth': lab.world, 'build': lab.store, 'vae': lab.vae, 'ldm': lab.ldm, 'eval': lab.eval}[job]
     rng = random.Random(f'{lab.seed}-kill-{job}')                # the kill times: seeded per job
@@ -296,15 +309,16 @@ def kill_trials(lab: Lab, job: str, trials: int) -> Row:
         before, prior = lab.snapshot(job), file_hashes(out)
         run, dur = None, lab.wall[job]
         for attempt in range(3):                                   # a job that ended before its kill: drawn again
-            run = cli_killed(*lab.job_args(job, out), after_s=rng.uniform(0.15, 0.9) * dur)
+            run = cli_watched(*lab.job_args(job, out), kill_after=rng.uniform(0.15, 0.9) * dur,
+                              from_output=lab.from_output[job])
             if run.killed: break
             row.notes.append('a job ended before its kill: redrawn')
-            dur = min(dur, run.wall)
+            dur = min(dur, run.wall - (run.started if lab.from_output[job] else 0))
             shutil.rmtree(out)
             if job == 'eval': shutil.copytree(lab.eval, out)
         row.trials += 1
         if not run.killed: row.notes.append('not interrupted in 3 tries')
-        else: reached.append(f'{run.wall:.0f} s: {progress(job, out, ref)}')
+        else: reached.append(f'{run.wall:.1f} s: {progress(job, out, ref)}')
         lost = lost_files(prior, file_hashes(out)) + lab.inputs_lost(job, before)        # what existed before
         if job == 'synth':                                         # visible world files must be whole
             ref_h = file_hashes(ref)

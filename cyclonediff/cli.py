@@ -204,6 +204,7 @@ def _cmd_train(a):
     from cyclonediff.configs import load_config
     from cyclonediff.trainer import train_main
     from accelerate import PartialState
+    if getattr(a, 'information', None): a.set = [*a.set, f'train.information={a.information}']   # = the override
     if a.no_era5:                                   # the ablation: the same stage 2 with the ERA5 condition zeroed
         if a.stage != 'ldm': raise SystemExit('cyclonediff train: --no-era5 is for stage ldm (the ERA5 ablation)')
         ckpt = _train_ablation(load_config(a.cfg, list(a.set) + ['train.stage=ldm']), resume=a.resume)
@@ -223,6 +224,7 @@ def add_eval_arguments(p):
     from cyclonediff.baselines import baseline_names
     from cyclonediff.evaluation import EvalRunConfig
     from cyclonediff.sampling import SAMPLERS, SamplingConfig, sampler_names
+    from cyclonediff.information import INFORMATION_SETS, method
     s, r = SamplingConfig(), EvalRunConfig()
     own_steps = ', '.join(f'{n} {SAMPLERS[n].default_steps}' for n in sampler_names())
     p.add_argument('--ckpt', required=True, help='stage-2 (ldm) checkpoint folder or run folder')
@@ -244,6 +246,9 @@ def add_eval_arguments(p):
     p.add_argument('--autocast', default=s.autocast, choices=['bfloat16', 'float16'], help='run the networks under autocast (GPU)')
     p.add_argument('--compile', default=s.compile, help="torch.compile the UNet: 'reduce-overhead' (CUDA graphs; about 5x "
                    "faster forecasts on an H200 after ~30 s of compilation) or 'default' (default: eager)")
+    p.add_argument('--information', default=s.information, choices=list(INFORMATION_SETS),
+                   help=f"what a forecast issued at t reads: 'analysis' (nothing valid after t) or 'oracle' (future ERA5 "
+                        f"reanalysis: an upper bound, scored as {method('oracle')}) (default {s.information})")
     p.add_argument('--no-progress', action='store_true')
     return p
 
@@ -275,6 +280,11 @@ def make_parser(argv=None) -> argparse.ArgumentParser:
     p.add_argument('stage', choices=['vae', 'ldm']); p.add_argument('--cfg', help='YAML config (configs/*.yaml)')
     p.add_argument('--resume', action='store_true')
     p.add_argument('--no-era5', action='store_true', help='stage ldm with the ERA5 condition zeroed (the ablation)')
+    if argv is None or 'train' in argv:                       # (imports torch: not for `cyclonediff --help`)
+        from cyclonediff.information import DEFAULT_INFORMATION, INFORMATION_SETS
+        p.add_argument('--information', default=None, choices=list(INFORMATION_SETS),
+                       help=f"stage ldm: what training pairs read (train.information, default {DEFAULT_INFORMATION}); "
+                            "it matters with train.rollout_lags > 0 (pairs issued after t, as the rollout sees them)")
     p.set_defaults(fn=_cmd_train)
     p = sub.add_parser('eval', help='ensemble forecasts, verification against baselines, figures and the report')
     if argv is None or 'eval' in argv: add_eval_arguments(p)

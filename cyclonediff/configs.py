@@ -12,6 +12,7 @@ import yaml
 
 from .files import write_text
 from .data import DataConfig
+from .information import DEFAULT_INFORMATION, INFORMATION_SETS, rollout_leads
 from .vae import VAEConfig
 from .unet import TORCH_COMPILE_MODES, UNetConfig
 from .losses import LossConfig
@@ -29,7 +30,7 @@ DATASETS = ('store', 'radiomap', 'random')
 _AT_LEAST = dict(batch_size=1, grad_accum=1, epochs=1, ckpt_every=1, log_every=1, recon_check_every=1, max_bad_steps=1,
                  keep_last=1, restart_t0=1, restart_tmult=1, random_samples=1, scaling_batches=1, num_workers=0,
                  lead_index=0, min_lr=0.0, weight_decay=0.0, cache_max_gib=0.0, time_limit_min=0.0, max_steps=1,
-                 max_samples=1, val_batches=1)                          # None is fine where the field may be None
+                 max_samples=1, val_batches=1, rollout_lags=0)                          # None is fine where the field may be None
 _ABOVE = dict(lr=0.0, eps=0.0, spike_factor=1.0)
 _IN_UNIT = ('cfg_dropout', 'ema_decay', 'warmup_frac')                  # in [0, 1)
 
@@ -38,7 +39,7 @@ def check_train_config(train_cfg) -> None:
     for name, allowed in dict(stage=STAGES, scheduler=SCHEDULERS, dataset=DATASETS,
                               mixed_precision=('bf16', 'no'), kl_anneal_unit=('epoch', 'step'),
                               nonfinite_check=('auto', 'host', 'device'),
-                              compile_mode=TORCH_COMPILE_MODES).items():
+                              compile_mode=TORCH_COMPILE_MODES, information=tuple(INFORMATION_SETS)).items():
         if getattr(train_cfg, name) not in allowed:
             raise ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)!r}; expected one of {allowed}")
     bad = lambda name, what: ValueError(f"TrainConfig.{name}={getattr(train_cfg, name)!r}; expected {what}")
@@ -53,6 +54,9 @@ def check_train_config(train_cfg) -> None:
     if train_cfg.precompute_latents and train_cfg.augment:
         raise ValueError("TrainConfig.precompute_latents=True with augment=True: the latents are encoded once, so they "
                          "would not follow the random rotation of each step's inputs; turn one of them off")
+    if train_cfg.precompute_latents and train_cfg.rollout_lags:
+        raise ValueError(f"TrainConfig.precompute_latents=True with rollout_lags={train_cfg.rollout_lags}: the latents are "
+                         "encoded once, for one target, but each rollout pair has the target of its lag; turn one of them off")
 
 # %% ../nbs/03a_configs.ipynb #5b2fa772
 @dataclass(kw_only=True, frozen=True)
@@ -69,6 +73,8 @@ class TrainConfig:
     random_samples: int = 64               # size of the toy training set for dataset='random' (validation: a quarter)
     image_key: str = 'target'              # VAE stage: item tensor holding the images (frames fold into the batch)
     lead_index: int = 0                    # LDM stage: which lead of 'target' is forecast (0 = first, +3 h)
+    information: str = DEFAULT_INFORMATION # LDM: what training pairs read: 'analysis' (nothing after t) | 'oracle' (future ERA5)
+    rollout_lags: int = 0                  # LDM: pairs issued 0..N model steps after t, as the rollout sees them (0: at t only)
     batch_size: int = 8
     num_workers: int = 0
     # -- length
@@ -139,6 +145,10 @@ class RunConfig:
         if self.train.lead_index >= len(self.data.leads_h):
             raise ValueError(f"train.lead_index={self.train.lead_index}: data.leads_h has {len(self.data.leads_h)} leads "
                              f"{list(self.data.leads_h)} (index 0 is the first)")
+        need = rollout_leads(self.data.leads_h[self.train.lead_index], self.train.rollout_lags)
+        if missing := [h for h in need if h not in self.data.leads_h]:
+            raise ValueError(f"train.rollout_lags={self.train.rollout_lags}: pairs issued up to that many model steps "
+                             f"after t need the leads {need} h; data.leads_h {list(self.data.leads_h)} lacks {missing}")
         unet, loss = linked_sections(self)
         object.__setattr__(self, 'unet', unet)          # the one place a RunConfig is written: while it is made
         object.__setattr__(self, 'loss', loss)

@@ -26,8 +26,10 @@ from .eval import (EvalConfig, frames_from_item, plot_comparison, plot_rank_hist
                               plot_spectra, radial_spectrum, rank_histogram, score_forecast, scores_frame,
                               summary_table, to_kelvin)
 from .files import fresh_staging, publish, save_figure, save_npz, to_jsonable, write_csv, write_text
+from .information import describe, method
 from .report_page import build_report, headline_scale, headline_table
 from .sampling import SamplingConfig, forecast, sampling_config
+from .stats import compare_methods
 from .datasets import CycloneDataset
 
 log = logging.getLogger('cyclonediff.evaluation')
@@ -35,9 +37,9 @@ log = logging.getLogger('cyclonediff.evaluation')
 # %% auto #0
 __all__ = ['log', 'COMPATIBILITY_FIX', 'EvalRunConfig', 'eval_run_config', 'rollout_leads', 'store_data_config', 'EvalPlan',
            'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_sample', 'verify_sample',
-           'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_tables',
-           'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main', 'eval_config_from_args',
-           'eval_from_args']
+           'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_comparisons',
+           'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main',
+           'eval_config_from_args', 'eval_from_args']
 
 # %% ../nbs/05d_evaluate.ipynb #d0e1f2a5
 @dataclass(kw_only=True)
@@ -190,6 +192,7 @@ class VerifyJob:
     npz: Path | None = None             # where to save the arrays (None: not saved)
     figure: Path | None = None          # where to draw the comparison grid (None: not drawn)
     n_show: int = 3                     # members shown in the grid
+    model: str = 'ldm'                  # the model's method name (`information.method`: ldm, or ldm_oracle)
 
 # %% ../nbs/05d_evaluate.ipynb #d0e1f2b0
 def _sample_id(item) -> str: return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
@@ -208,7 +211,8 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
     frames, truth, leads_h = frames_from_item(item, vcfg)
     batch = default_collate([item])
     t0 = time.perf_counter()
-    forecasts = {'ldm': _forecast_kelvin(models['ldm'], batch, cfg.sampling, seed, plan)}
+    name = method(cfg.sampling.information)                # ldm, or ldm_oracle: an oracle is never scored as 'ldm'
+    forecasts = {name: _forecast_kelvin(models['ldm'], batch, cfg.sampling, seed, plan)}
     timings['forecast_s'] += time.perf_counter() - t0
     if models.get('ablation') is not None:
         t0 = time.perf_counter()
@@ -222,7 +226,7 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
-                     n_show=min(3, cfg.sampling.members))
+                     n_show=min(3, cfg.sampling.members), model=name)
 
 # %% ../nbs/05d_evaluate.ipynb #d0e1f2b4
 def _score_methods(job: VerifyJob, methods: dict) -> tuple:
@@ -244,8 +248,8 @@ def _save_sample(job: VerifyJob, methods: dict):
                  meta=np.array(json.dumps(job.meta)), **{k: v.astype(np.float32) for k, v in methods.items()})
     if job.figure is not None:
         m = job.meta
-        fig = plot_comparison(job.frames, job.truth, methods['ldm'], leads_h=job.leads_h, cfg=job.verify_cfg,
-                              n_show=job.n_show, baselines={k: v for k, v in methods.items() if k != 'ldm'},
+        fig = plot_comparison(job.frames, job.truth, methods[job.model], leads_h=job.leads_h, cfg=job.verify_cfg,
+                              n_show=job.n_show, baselines={k: v for k, v in methods.items() if k != job.model},
                               title=f"{m['name']} ({m['sid']}) at {m['time']} UTC, centre {m['lat']:.1f}, {m['lon']:.1f}")
         save_figure(fig, job.figure)
 
@@ -321,6 +325,14 @@ def write_forecast_index(samples: pd.DataFrame, folder) -> Path:
     "forecasts/index.csv: the samples (as in samples.csv) with the name of each one's .npz file."
     return write_csv(samples.assign(file=[f'{s}.npz' for s in samples['sample']]), Path(folder) / 'index.csv')
 
+def write_comparisons(out, scores: pd.DataFrame, samples: pd.DataFrame, model: str) -> pd.DataFrame:
+    """comparisons.csv: `model` against every other forecast method (the VAE floor is none), per lead, on the ensemble
+    CRPS and the ensemble-mean RMSE: storm-block BCa intervals, Holm and BH over all rows (`stats.compare_methods`)."""
+    others = [m for m in dict.fromkeys(scores.method) if m not in (model, 'vae_recon')]
+    cmp = compare_methods(scores, samples.set_index('sample')['sid'], model=model, baselines=others)
+    write_csv(cmp, Path(out) / 'comparisons.csv')
+    return cmp
+
 def write_tables(out, results: SampleResults, plan: EvalPlan, cfg: EvalRunConfig) -> tuple:
     "scores.csv, summary.csv, samples.csv (and forecasts/index.csv) into `out` -> (scores, summary, samples)."
     t0 = time.perf_counter()
@@ -386,7 +398,11 @@ def _synthetic_world(store) -> dict | None:
 def run_facts(plan: EvalPlan, cfg: EvalRunConfig, models: dict, results: SampleResults, scores: pd.DataFrame,
               samples: pd.DataFrame, device, figures_dir) -> dict:
     "What the report states about the run (written to eval_config.json)."
-    return dict(config=cfg.flat(), checkpoint=str(plan.ckpt),
+    train = plan.run.train
+    return dict(config=cfg.flat(), information=cfg.sampling.information, information_note=describe(cfg.sampling.information),
+                model_method=method(cfg.sampling.information), trained_information=dict(
+                    information=train.information, rollout_lags=train.rollout_lags, step_h=plan.step_h),
+                checkpoint=str(plan.ckpt),
                 ablation_checkpoint=str(plan.ablation_ckpt) if plan.ablation_ckpt else None,
                 store=str(plan.store), device=str(device), step_h=plan.step_h, leads=plan.eval_leads,
                 fss_scale=headline_scale(plan.verify_cfg, plan.store_data.image_size),
@@ -398,7 +414,7 @@ def run_facts(plan: EvalPlan, cfg: EvalRunConfig, models: dict, results: SampleR
                 methods=list(dict.fromkeys(scores.method)),
                 comparisons=sorted(p.name for p in Path(figures_dir).glob('comparison_*.png')))
 
-def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: dict, t_start: float):
+def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: dict, t_start: float, comparisons=None):
     "eval_config.json, timings.json, report.md and report.html into `out`."
     t0 = time.perf_counter()
     out = Path(out)
@@ -406,7 +422,7 @@ def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: di
     timings['n_samples'] = info['n_samples']
     timings['per_sample_s'] = (timings['forecast_s'] + timings['ablation_s'] + timings['baselines_s']) / info['n_samples']
     write_text(out / 'eval_config.json', json.dumps(to_jsonable(info), indent=1))
-    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'])
+    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'], comparisons=comparisons)
     timings['report_s'] = time.perf_counter() - t0
     timings['total_s'] = time.perf_counter() - t_start
     write_text(out / 'timings.json', json.dumps(timings, indent=1))
@@ -417,6 +433,7 @@ def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: di
 def _result_paths(out: Path, save_forecasts: bool) -> dict:
     res = dict(out=out, report=out / 'report.md', report_md=out / 'report.md', report_html=out / 'report.html',
                scores=out / 'scores.csv', summary=out / 'summary.csv', samples=out / 'samples.csv',
+               comparisons=out / 'comparisons.csv',
                spectra=out / 'spectra.csv', config=out / 'eval_config.json', timings=out / 'timings.json',
                figures=sorted((out / 'figures').glob('*.png')))
     if save_forecasts: res.update(forecasts=out / 'forecasts', forecast_index=out / 'forecasts' / 'index.csv')
@@ -446,9 +463,10 @@ def evaluate(ckpt, store, out, cfg: EvalRunConfig | None = None, *, device=None,
         results = run_samples(plan, models, cfg, staging, timings, workers=workers, progress=progress,   # 2. and 3.
                               on_sample=on_sample)
         scores, summary, samples = write_tables(staging, results, plan, cfg)                              # 4.
+        comparisons = write_comparisons(staging, scores, samples, method(cfg.sampling.information))
         figs = write_figures(staging, summary, results, plan, cfg)
         info = run_facts(plan, cfg, models, results, scores, samples, dev, staging / 'figures')
-        write_report(staging, summary, info, figs, timings, t_start)
+        write_report(staging, summary, info, figs, timings, t_start, comparisons)
         publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -465,6 +483,7 @@ def eval_main(ckpt, store, out, cfg: EvalRunConfig | None = None, *, log=print, 
     tab = headline_table(summ, fss_scale=info['fss_scale'], threshold_k=info['config']['threshold_k'])
     show = tab[tab.lead.isin([min(tab.lead), max(tab.lead)])]
     if log is not None:
+        log(info['information_note'])
         log(show.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
         for k, v in info.get('skipped', {}).items(): log(f"note: {k} skipped on {v['samples']} samples: {v['reason']}")
         log(f"report: {res['report_html']}")

@@ -14,10 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .eval import eval_config
+from .information import describe, method
 
 # %% auto #0
 __all__ = ['HEADLINE', 'REFERENCES', 'SCORE_MEANINGS', 'headline_scale', 'headline_table', 'best_mask', 'format_cell', 'Doc',
-           'build_report']
+           'information_lines', 'comparison_table', 'build_report']
 
 # %% ../nbs/05c_report_page.ipynb #d6c75a04
 HEADLINE = (('mae', 'MAE (K)', 'mean', 'min'), ('rmse', 'RMSE (K)', 'mean', 'min'),
@@ -138,13 +139,13 @@ class Doc:
         return '\n'.join(out) + '\n'
 
 # %% ../nbs/05c_report_page.ipynb #7e019c97
-def _ablation_lines(summary: pd.DataFrame) -> list:
+def _ablation_lines(summary: pd.DataFrame, model: str = 'ldm') -> list:
     s = summary.set_index(['method', 'lead', 'member', 'metric'])['mean'].sort_index()
     lines = []
     for lead in sorted(set(summary.lead)):
         try:
-            a, b = s[('ldm', lead, 'ens', 'crps')], s[('ldm_no_era5', lead, 'ens', 'crps')]
-            ma, mb = s[('ldm', lead, 'mean', 'mae')], s[('ldm_no_era5', lead, 'mean', 'mae')]
+            a, b = s[(model, lead, 'ens', 'crps')], s[('ldm_no_era5', lead, 'ens', 'crps')]
+            ma, mb = s[(model, lead, 'mean', 'mae')], s[('ldm_no_era5', lead, 'mean', 'mae')]
         except KeyError:
             continue
         verdict = 'lowers' if a < b else 'does not lower'
@@ -224,17 +225,51 @@ def _caveats(info: dict) -> list:
                'normalisation; colder or warmer pixels are scored at the clip value.')
     return cav
 
-# %% ../nbs/05c_report_page.ipynb #c0d1e2fc
-def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *, threshold_k: float = 220.0) -> Doc:
-    "The report (a Doc) from the summary table, the run's facts (`info`), the figure paths and the timings."
-    data = info['data']
-    order = [m for m in ('ldm', 'ldm_no_era5', 'persistence', 'extrapolation', 'steps') if m in info['methods']]
+# %% ../nbs/05c_report_page.ipynb #281e64ac
+def information_lines(info: dict) -> list:
+    "The report's statement of the information set of the forecasts (and of the training pairs)."
+    name = info.get('information')
+    if name is None:
+        return ['**Information set: not recorded.** This run predates information sets: its rollout read the future '
+                'ERA5 reanalysis (look-ahead), so its scores are an upper bound, not a forecast.']
+    lines = [f"**{describe(name)}**; the model is scored as `{method(name)}`."]
+    if name != 'analysis':
+        lines.append(f"**UPPER BOUND, not a forecast**: `{method(name)}` reads fields valid after t that no forecaster "
+                     'has at t; compare forecasts with the `analysis` run, never with this one.')
+    tr = info.get('trained_information')
+    if tr:
+        ages = ', '.join(f"{tr['step_h'] * j} h" for j in range(tr['rollout_lags'] + 1))
+        lines.append(f"Training pairs: information set `{tr['information']}`, issued up to {tr['rollout_lags']} model "
+                     f"steps after t (ERA5 ages seen in training under `analysis`: {ages}).")
+        oldest, seen = max(info.get('leads') or [tr['step_h']]) - tr['step_h'], tr['step_h'] * tr['rollout_lags']
+        if name == 'analysis' and tr['information'] == 'analysis' and oldest > seen:
+            lines.append(f"**Beyond training:** the rollout conditions its last step on the ERA5 of t, {oldest} h old, but "
+                         f"training saw ages up to {seen} h only (train.rollout_lags={oldest // tr['step_h']} would cover "
+                         'every step of this rollout).')
+    return lines
+
+# %% ../nbs/05c_report_page.ipynb #ed0e4a37
+def comparison_table(cmp: pd.DataFrame) -> pd.DataFrame:
+    "The report's view of compare_methods' rows: lead, score, baseline, difference (K), 95 % interval, Holm p, decision."
+    score = lambda r: f"{'ensemble' if r.member == 'ens' else 'ensemble-mean'} {r.metric.upper()}"
+    ci = lambda r: '–' if not np.isfinite(r.low) else f'[{r.low:+.2f}, {r.high:+.2f}]'
+    return pd.DataFrame({'lead': cmp.lead, 'score': [score(r) for r in cmp.itertuples()], 'baseline': cmp.baseline,
+                         'model - baseline (K)': cmp['diff'], '95 % interval (K)': [ci(r) for r in cmp.itertuples()],
+                         'p (Holm)': cmp.p_holm, 'decision': cmp.decision})
+
+# %% ../nbs/05c_report_page.ipynb #accdc85e
+def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *, threshold_k: float = 220.0,
+                 comparisons: pd.DataFrame | None = None) -> Doc:
+    "The report (a Doc) from the summary table, the run's facts (`info`), the figure paths, the timings (and comparisons)."
+    data, model = info['data'], info.get('model_method', 'ldm')
+    order = [m for m in (model, 'ldm_no_era5', 'persistence', 'extrapolation', 'steps') if m in info['methods']]
     order += [m for m in info['methods'] if m not in order]
     doc = Doc('Tropical cyclone IR forecasts: verification report')
     doc.paragraph(f"Ensemble forecasts of storm-centred infrared brightness temperature (GridSat-B1 window channel, K) "
                   f"by the latent diffusion model, verified on **{info['n_samples']} {info['config']['split']} samples** "
                   f"of **{_storms(info['n_storms'])}**" + (' of the **synthetic storm world**' if info.get('world') else '')
                   + ' that the model never saw in training, beside persistence and the pySTEPS baselines.')
+    for line in information_lines(info): doc.paragraph(line)
     doc.heading(1, 'Setup').bullets(_setup_bullets(info, order, timings))
     doc.heading(1, 'Headline scores')
     scale = info['fss_scale']
@@ -245,7 +280,17 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
                   f"when neither the forecast nor the truth has a pixel colder than {threshold_k:g} K, spread/skill for a "
                   'single deterministic forecast).')
     doc.table(tab, best_mask(tab))
-    abl = _ablation_lines(summary)
+    if comparisons is not None and len(comparisons):
+        n = int(comparisons.p.notna().sum())
+        doc.heading(2, 'Is the difference real? (storm-block intervals, Holm correction)')
+        family = (f"p: Holm-adjusted over the {n} comparisons of this table (the family)." if n else
+                  "Every comparison's samples come from one storm, so no storm-block interval can be formed: the "
+                  "differences below are descriptive only.")
+        doc.paragraph(f"`{model}` minus each baseline on the samples both scored (negative: the model's error is lower). "
+                      f"Intervals: 95 % BCa, resampling storms (a storm's samples stay together). {family} "
+                      "`comparisons.csv` also has BH-adjusted p-values.")
+        doc.table(comparison_table(comparisons))
+    abl = _ablation_lines(summary, model)
     if abl: doc.heading(2, 'Does the environment help? (ERA5 ablation)').bullets(abl)
     doc.heading(1, 'Figures')
     for name in info.get('comparisons', []):

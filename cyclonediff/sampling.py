@@ -17,6 +17,7 @@ import torch
 from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, EulerDiscreteScheduler,
                        UniPCMultistepScheduler)
 
+from .information import DEFAULT_INFORMATION, check_information, era5_for_step, visible
 from .losses import LossConfig, NoiseSchedule
 from .unet import TORCH_COMPILE_MODES
 from .vae import unscale_latents
@@ -287,6 +288,7 @@ class SamplingConfig:
     step_h: int = 3                         # hours per model step (one rollout step)
     compile: str | None = None              # torch.compile the denoising UNet: None (eager) or a mode in COMPILE_MODES
     compile_backend: str = 'inductor'       # torch.compile backend ('aot_eager' checks the wiring without a compiler)
+    information: str = DEFAULT_INFORMATION  # what a forecast issued at t reads: 'analysis' (nothing after t) | 'oracle' (upper bound)
 
     def __post_init__(self):
         _resolve_name(self.sampler)
@@ -296,6 +298,7 @@ class SamplingConfig:
         if self.autocast not in _AUTOCAST: raise ValueError(f"SamplingConfig.autocast={self.autocast!r}; expected one of {_AUTOCAST}")
         if int(self.step_h) < 1: raise ValueError(f"SamplingConfig.step_h={self.step_h}; expected >= 1 hour")
         if self.compile not in COMPILE_MODES: raise ValueError(f"SamplingConfig.compile={self.compile!r}; expected one of {COMPILE_MODES}")
+        check_information(self.information)
         if self.progressive_clamp is not None: self.progressive_clamp = tuple(float(v) for v in self.progressive_clamp)
 
     @property
@@ -373,8 +376,9 @@ def _batch_inputs(batch: dict, dev) -> tuple:
                          f"got {tuple(gridsat.shape)} and {tuple(era5.shape)}")
     return gridsat, era5, fut
 
-def _lead_plan(batch: dict, leads: int | None, step_h: int):
-    "(lead hours returned, rollout steps K, {step k>=2: era5_future index valid at t + step_h (k-1)})."
+def _lead_plan(batch: dict, leads: int | None, step_h: int, future: bool = True):
+    """(lead hours returned, rollout steps K, {step k>=2: era5_future index valid at t + step_h (k-1)}); with
+    `future` off (information 'analysis') no step reads era5_future, so none is needed."""
     fut = batch.get('era5_future')
     lead_h = batch.get('lead_h')
     if lead_h is not None:
@@ -395,7 +399,7 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int):
             raise ValueError(f"forecast: lead {h} h is not a positive multiple of the model step ({step_h} h)")
     K = max(wanted) // step_h
     era5_index = {}
-    for k in range(2, K + 1):
+    for k in range(2, K + 1 if future else 2):
         h = step_h * (k - 1)
         if fut is None or h not in avail:
             raise ValueError(f"forecast: rollout step {k} needs the ERA5 fields valid at t+{h} h, but "
@@ -410,11 +414,17 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
              progress: bool = False, **options) -> torch.Tensor:
     """Ensemble forecast (B, M, L, H, W) in [-1, 1] for a collated store batch: `cfg.members` samples per storm,
     rolled out autoregressively (one model step = `cfg.step_h` hours) to each lead in batch['lead_h'] (first
-    `leads`). `cfg` is a SamplingConfig (None: its defaults); `options` replace its fields by name."""
+    `leads`), reading only what `cfg.information` allows. `cfg` is a SamplingConfig (None: its defaults); `options`
+    replace its fields by name."""
     cfg = sampling_config(cfg, **options)
     dev = _device_of(model)
+    batch = visible(batch, cfg.information)                             # analysis: nothing valid after t from here on
     gridsat, era5, fut = _batch_inputs(batch, dev)
-    wanted, K, era5_index = _lead_plan({**batch, 'era5_future': fut}, leads, cfg.step_h)
+    wanted, K, era5_index = _lead_plan({**batch, 'era5_future': fut}, leads, cfg.step_h, cfg.information == 'oracle')
+    steps_ahead = list(range(2, K + 1)) if era5_index else []             # oracle: era5_future in step order
+    inputs = {'era5': era5, 'era5_future': fut[:, [era5_index[k] for k in steps_ahead]] if steps_ahead else None,
+              'lead_h': [cfg.step_h * (k - 1) for k in steps_ahead]}
+    era5_at = {k: era5_for_step(inputs, k, cfg.information, cfg.step_h) for k in range(1, K + 1)}
     B, M = gridsat.shape[0], int(cfg.members)
     smp = get_sampler(cfg.sampler, schedule, thresholding=cfg.thresholding, threshold_ratio=cfg.threshold_ratio,
                       threshold_max=cfg.threshold_max, init_noise_scale=cfg.init_noise_scale,
@@ -435,9 +445,9 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
             for k in steps_iter:
                 with _autocast(dev, cfg.autocast):
                     if k == 1:
-                        cond = model.encode_condition(gridsat, era5).repeat_interleave(M, 0)
+                        cond = model.encode_condition(gridsat, era5_at[1]).repeat_interleave(M, 0)
                     else:
-                        cond = model.encode_condition(cur, fut[:, era5_index[k]].repeat_interleave(M, 0))
+                        cond = model.encode_condition(cur, era5_at[k].repeat_interleave(M, 0))
                 img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gen,
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
                                compile_backend=cfg.compile_backend)

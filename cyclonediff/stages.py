@@ -18,13 +18,14 @@ from .datasets import EpochBatchSampler
 from .optim import EMA
 from .checkpoint import load_vae, resolve_checkpoint, save_tensors, vae_checkpoint_config, verify_checkpoint
 from .files import atomic_path
+from .information import rollout_leads, rollout_pair
 from .monitors import psnr, save_image_grid
 
 # %% auto #0
 __all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
            'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
            'reconstruction_checks', 'measure_scaling_factor', 'VAEStage', 'keyed_draws', 'vae_source', 'TargetLatents',
-           'precompute_latents', 'LDMStage', 'make_stage', 'compile_mode_for']
+           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'LDMStage', 'make_stage', 'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -343,8 +344,47 @@ def precompute_latents(stage, trainer) -> dict:
     acc.wait_for_everyone()
     return {k: v.to(stage.device) for k, v in load_file(str(f)).items()}
 
-# %% ../nbs/03e_stages.ipynb #c8dedd8b
-class LDMStage(Stage):
+# %% ../nbs/03e_stages.ipynb #c2c860dd
+def rollout_batch(batch: dict, leads_h, information: str) -> dict:
+    """What stage 2 reads of a batch for rollout pairs: the frames and ERA5 of t, the targets at `leads_h` in that
+    order, and under 'oracle' their ERA5. A cached batch (no `lead_h`) holds them in that order already."""
+    keys = ('gridsat', 'era5', 'target') + (('era5_future',) if information == 'oracle' else ())
+    if 'lead_h' not in batch: return {k: batch[k] for k in keys}
+    have = torch.as_tensor(batch['lead_h'])
+    have = [int(h) for h in (have[0] if have.ndim == 2 else have).tolist()]
+    idx = [have.index(int(h)) for h in leads_h]
+    return {k: batch[k][:, idx] if k in ('target', 'era5_future') else batch[k] for k in keys}
+
+def ldm_pair(batch: dict, cfg: RunConfig, lag) -> dict:
+    "`batch` with each row's training pair issued `lag` model steps after t (gridsat, era5, target_lead) in its place."
+    t = cfg.train
+    step = int(cfg.data.leads_h[t.lead_index])
+    leads = rollout_leads(step, t.rollout_lags)
+    return {**batch, **rollout_pair(rollout_batch(batch, leads, t.information), lag, t.information, step, leads_h=leads)}
+
+# %% ../nbs/03e_stages.ipynb #9886006f
+class LDMPairs:
+    "What stage 2 reads of its data: one pair at t (`ldm_inputs`), or rollout pairs (train.rollout_lags, see above)."
+    def cache_pick(self, batch) -> dict:
+        t = self.cfg.train
+        if not t.rollout_lags: return ldm_inputs(batch, t.lead_index)
+        return rollout_batch(batch, self.data_leads(self.cfg), t.information)
+
+    @staticmethod                                       # the leads the pairs need: reading later ones would only slow it
+    def data_leads(cfg: RunConfig) -> tuple:
+        t = cfg.train
+        if t.rollout_lags: return tuple(rollout_leads(cfg.data.leads_h[t.lead_index], t.rollout_lags))
+        return tuple(cfg.data.leads_h[:t.lead_index + 1])
+
+    def pairs(self, batch, lag=None) -> dict:
+        "The batch as a step reads it: as it is without rollout lags, else each row's pair at its lag (None: random)."
+        lags = self.cfg.train.rollout_lags
+        if not lags: return batch
+        if lag is None: lag = torch.randint(0, lags + 1, (batch['gridsat'].shape[0],))    # on the host: no sync to read it
+        return ldm_pair(batch, self.cfg, lag)
+
+# %% ../nbs/03e_stages.ipynb #b704b2c9
+class LDMStage(LDMPairs, Stage):
     "Stage 2: conditional latent diffusion on a frozen VAE; CFG dropout; EMA of the UNet."
     name = 'ldm'
 
@@ -383,11 +423,8 @@ class LDMStage(Stage):
         self.unet_train.train(mode)
         self.vae.eval(); self.loss.eval()
 
-    def cache_pick(self, batch) -> dict: return ldm_inputs(batch, self.cfg.train.lead_index)
-    @staticmethod                                       # one lead is forecast: reading later ones would only slow it
-    def data_leads(cfg: RunConfig) -> tuple: return tuple(cfg.data.leads_h[:cfg.train.lead_index + 1])
-
     def losses(self, batch, step: int, epoch: float):
+        batch = self.pairs(batch)
         x = self.targets.image(batch)
         z0 = self.targets(batch)
         z_t, t, noise = self.loss.diffusion.noised(z0)
@@ -400,6 +437,7 @@ class LDMStage(Stage):
 
     @torch.no_grad()
     def eval_batch(self, batch, generator) -> tuple:
+        batch = self.pairs(batch, batch['index'] % (self.cfg.train.rollout_lags + 1))
         x = self.targets.image(batch)
         z0 = self.targets(batch, sample=False)
         t, noise = keyed_draws(batch['index'], self.schedule, z0.shape[1:], generator.initial_seed(), z0.device)
@@ -415,7 +453,7 @@ class LDMStage(Stage):
 
     @torch.no_grad()
     def monitor(self, batch, step: int, out_dir) -> dict:
-        z0 = self.targets(batch, sample=False)
+        z0 = self.targets(self.pairs(batch, 0), sample=False)
         stats = latent_stats(z0, collapse_std=self.cfg.train.collapse_std)
         return {'scaled_latent_mean': stats['mean'], 'scaled_latent_std': stats['std'], 'collapsed': int(stats['collapsed'])}
 

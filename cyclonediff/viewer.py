@@ -50,10 +50,13 @@ def _loaded(rec: dict) -> dict:
     return open_forecast(rec['path']) if 'path' in rec and 'truth' not in rec else rec
 
 # %% ../nbs/05e_viewer.ipynb #e0f1a2b8
-def viewer_figure(rec: dict, lead: int = 0, member: int = 0, baseline: str | None = None, *, cfg=None, method: str = 'ldm'):
-    "Input at t, truth, one member, the ensemble spread and a baseline at lead index `lead` -> matplotlib Figure."
+def viewer_figure(rec: dict, lead: int = 0, member: int = 0, baseline: str | None = None, *, cfg=None,
+                  method: str | None = None):
+    """Input at t, truth, one member of `method` (None: the record's first method, the model: `ldm`, or `ldm_oracle`
+    for an oracle evaluation), the ensemble spread and a baseline at lead index `lead` -> matplotlib Figure."""
     from matplotlib.figure import Figure
     d, c = _loaded(rec), eval_config(cfg)
+    method = method or d['methods'][0]
     ens = np.asarray(d[method], dtype=float)
     truth = np.asarray(d['truth'], dtype=float)
     lead_h = float(np.asarray(d['leads'])[lead])
@@ -80,7 +83,7 @@ def viewer_figure(rec: dict, lead: int = 0, member: int = 0, baseline: str | Non
     return fig
 
 # %% ../nbs/05e_viewer.ipynb #e0f1a2ba
-def forecast_viewer(src, *, cfg=None, method: str = 'ldm'):
+def forecast_viewer(src, *, cfg=None, method: str | None = None):
     "ipywidgets viewer: sliders over sample, lead and member; truth, member, spread and a baseline side by side."
     import io
     import ipywidgets as W
@@ -91,6 +94,7 @@ def forecast_viewer(src, *, cfg=None, method: str = 'ldm'):
         if i not in cache: cache[i] = _loaded(recs[i])
         return cache[i]
     first = get(0)
+    method = method or first['methods'][0]                   # the model: ldm, or ldm_oracle
     labels = [(r.get('label') or (r.get('meta') or {}).get('sample') or f'sample {i}', i) for i, r in enumerate(recs)]
     base_names = [m for m in first['methods'] if m != method]
     w_sample = W.SelectionSlider(options=labels, value=0, description='sample', layout=W.Layout(width='420px'))

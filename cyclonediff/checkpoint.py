@@ -71,6 +71,7 @@ def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, 
     """Write a checkpoint folder root/step_XXXXXXX (or root/name) atomically; returns its path.
     `extra` goes into manifest.json; `extra_tensors` maps further safetensors file names to tensor dicts.
     A write that fails (a full disk) leaves the folder as it was and raises CheckpointError saying so."""
+    from safetensors import SafetensorError
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     final = root / (name or f'step_{int(step):07d}')
@@ -79,9 +80,10 @@ def save_checkpoint(root, step: int, *, weights: dict, ema: dict | None = None, 
     try:
         tmp.mkdir()
         _write_checkpoint_files(tmp, step, weights, ema, optimizer, scheduler, rng, state, cfg, extra, extra_tensors)
-    except OSError as e:
+    except (OSError, RuntimeError, SafetensorError) as e:   # a full disk: OSError, or safetensors' / torch.save's own error
         shutil.rmtree(tmp, ignore_errors=True)
-        raise CheckpointError(f"writing checkpoint {final} failed ({e.strerror or e}; is the disk full?): nothing was "
+        why = ' '.join(str(getattr(e, 'strerror', None) or e).split())
+        raise CheckpointError(f"writing checkpoint {final} failed ({why}; is the disk full?): nothing was "
                               f"replaced, the checkpoints in {root} are as they were; free space, then resume") from e
     replace_dir(tmp, final)
     return final
@@ -210,7 +212,12 @@ def trainable_state(module: nn.Module) -> dict:
     return {k: v for k, v in module.state_dict().items() if not any(k.startswith(s) for s in skip)}
 
 def load_trainable_state(module: nn.Module, sd: dict, where: str = 'checkpoint'):
-    missing, unexpected = module.load_state_dict(sd, strict=False)
+    try: missing, unexpected = module.load_state_dict(sd, strict=False)
+    except RuntimeError as e:                            # shapes differ: weights of another model configuration
+        sizes = [l.strip() for l in str(e).splitlines() if 'size mismatch' in l]
+        raise CheckpointError(f"{where}: weights of another model configuration ({len(sizes)} shapes differ, e.g. "
+                              f"{sizes[0] if sizes else ' '.join(str(e).split())}); use that run's configuration "
+                              "or another train.out_dir") from e
     skip = [n + '.' for n, m in module.named_modules() if isinstance(m, Perceptual) and n]
     missing = [k for k in missing if not any(k.startswith(s) for s in skip)]
     if missing or unexpected:

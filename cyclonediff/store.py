@@ -336,7 +336,11 @@ def _build_part(zarr_path: str, era5_paths, cfg: dict, part: list, ir_files: dic
             s = e
         except (ValueError, KeyError, OSError) as e:      # unreadable / inconsistent files: skip, with the message
             s = SampleSkipped('read_error', f'{type(e).__name__}: {e}')
-        _write_sample(arrs, r['slot'], s)
+        try: _write_sample(arrs, r['slot'], s)
+        except OSError as e:                              # a full disk names no file: say which store and sample
+            if e.filename is not None: raise
+            raise OSError(e.errno, f"{e.strerror or e} while writing sample {r['slot']} into {zarr_path} (the samples "
+                          "written before it are kept; free space, then build again: it resumes)", zarr_path) from e
         out.append((r['slot'], 2 if isinstance(s, SampleSkipped) else 1))
         if on_done is not None: on_done(r['slot'])
         if i + 1 < len(part): cutter.forget_before(pd.Timestamp(part[i + 1]['time']) - pd.Timedelta(hours=3 * cfg.history))

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import ndimage
 
 # %% auto #0
-__all__ = ['image_centre', 'distance_km', 'find_centre']
+__all__ = ['image_centre', 'distance_km', 'storm_region', 'ring_kernels', 'azimuthal_asymmetry', 'find_centre']
 
 # %% ../nbs/05_eval_storm.ipynb #5635f1db
 def image_centre(shape) -> tuple:
@@ -29,47 +30,55 @@ def _filled(tb) -> np.ndarray:
     ok = np.isfinite(tb)
     return np.where(ok, tb, np.max(tb[ok]) if ok.any() else 300.0)
 
-def _storm_region(cold, guess, res_km, search_km, min_area_km2):
-    "Label of the candidate cold region nearest `guess` (array of labels, the label), or (labels, 0) for none."
+def storm_region(cold, guess, res_km: float, search_km: float, min_area_km2: float) -> np.ndarray | None:
+    """Boolean mask of the connected region of `cold` nearest `guess` (row, col) among those with >= `min_area_km2`
+    within `search_km` of it; None when there is none."""
     lab, n = ndimage.label(cold)
-    if n == 0: return lab, 0
+    if n == 0: return None
     d = distance_km(cold.shape, guess, res_km)
     near = np.bincount(lab[cold & (d <= search_km)], minlength=n + 1)[1:] * res_km ** 2
     ids = np.flatnonzero(near >= min_area_km2) + 1
-    if ids.size == 0: return lab, 0
-    dmin = ndimage.minimum(d, lab, ids)
-    return lab, int(ids[np.argmin(dmin)])
-
-def _eye(tb, region, cold_k, res_km, eye_smooth_km, eye_max_km):
-    "(row, col) of the warmest warm hole enclosed by `region` no larger than a disc of `eye_max_km`, or None."
-    light = ndimage.gaussian_filter(tb, eye_smooth_km / res_km, mode='nearest') if eye_smooth_km > 0 else tb
-    holes = ndimage.binary_fill_holes(region) & (light >= cold_k)
-    lab, n = ndimage.label(holes)
-    if n == 0: return None
-    ids = np.arange(1, n + 1)
-    area = ndimage.sum(np.ones_like(tb), lab, ids) * res_km ** 2
-    ok = area <= np.pi * eye_max_km ** 2
-    if not ok.any(): return None
-    best = ids[ok][np.argmax(ndimage.maximum(light, lab, ids[ok]))]
-    w = np.where(lab == best, light - cold_k + 1e-3, 0.0)
-    return tuple(float(x) for x in ndimage.center_of_mass(w))
+    if ids.size == 0: return None
+    return lab == ids[np.argmin(ndimage.minimum(d, lab, ids))]
 
 # %% ../nbs/05_eval_storm.ipynb #ac2430ce
+def ring_kernels(res_km: float, r_max_km: float = 250.0, ring_km: float = 25.0) -> np.ndarray:
+    "(K, 2R+1, 2R+1) kernels averaging over the rings [k ring_km, (k+1) ring_km) out to `r_max_km`, each summing to 1."
+    R = int(np.ceil(r_max_km / res_km))
+    d = distance_km((2 * R + 1, 2 * R + 1), (R, R), res_km)
+    k = np.floor(d / ring_km).astype(int)
+    K = np.stack([(k == i) & (d <= r_max_km) for i in range(int(np.ceil(r_max_km / ring_km)))]).astype('float64')
+    K = K[K.sum((1, 2)) > 0]
+    return K / K.sum((1, 2), keepdims=True)
+
+def azimuthal_asymmetry(img, res_km: float, r_max_km: float = 250.0, ring_km: float = 25.0) -> np.ndarray:
+    """(H, W): around every pixel, the variance of `img` on each ring of `ring_kernels`, averaged over the rings
+    (edges padded by the nearest value). Ring means of img and img^2 by FFT correlation, var = E[x^2] - E[x]^2."""
+    K = ring_kernels(res_km, r_max_km, ring_km)
+    R = K.shape[-1] // 2
+    p = np.pad(np.asarray(img, dtype='float64'), R, mode='edge')
+    shape = [sp_fft.next_fast_len(n + 2 * R) for n in p.shape]
+    kf = sp_fft.rfft2(K[:, ::-1, ::-1], shape)                           # correlation = convolution with the flip
+    mean = lambda x: sp_fft.irfft2(sp_fft.rfft2(x, shape)[None] * kf, shape)[:, 2 * R:-2 * R or None, 2 * R:-2 * R or None]
+    m1, m2 = mean(p), mean(p * p)
+    H, W = img.shape
+    return np.maximum(m2[:, :H, :W] - m1[:, :H, :W] ** 2, 0).mean(0)
+
+# %% ../nbs/05_eval_storm.ipynb #5c882649
 def find_centre(tb, res_km: float, *, guess=None, smooth_km: float = 30.0, cold_k: float = 240.0,
-                search_km: float = 300.0, min_area_km2: float = 20000.0, eye_smooth_km: float = 8.0,
-                eye_max_km: float = 60.0):
-    """The storm centre (row, col) in pixels (floats) of one IR image `tb` (H, W) in kelvin of `res_km` km per
-    pixel, or None when no cold cloud (smoothed Tb < `cold_k`) with >= `min_area_km2` within `search_km` of the
-    first guess `guess` (row, col; default the image centre). The method is described above: a warm eye enclosed by
-    the storm's cold region if there is one, else the (cold_k - Tb)^2-weighted centroid of that region."""
+                search_km: float = 300.0, min_area_km2: float = 10000.0, sym_smooth_km: float = 15.0,
+                work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0):
+    """The storm centre (row, col) in pixels of one IR image `tb` (H, W) in kelvin of `res_km` km per pixel, or
+    None when no cold cloud (Tb smoothed by `smooth_km` < `cold_k`) has >= `min_area_km2` within `search_km` of
+    the first guess `guess` (row, col; default the image centre). The centre is the most azimuthally symmetric
+    pixel (`azimuthal_asymmetry`) of the cold region nearest the guess, on a grid of about `work_km`."""
     tb = _filled(tb)
     guess = image_centre(tb.shape) if guess is None else guess
-    s = ndimage.gaussian_filter(tb, smooth_km / res_km, mode='nearest') if smooth_km > 0 else tb
-    cold = s < cold_k
-    lab, k = _storm_region(cold, guess, res_km, search_km, min_area_km2)
-    if k == 0: return None
-    region = lab == k
-    eye = _eye(tb, region, cold_k, res_km, eye_smooth_km, eye_max_km)
-    if eye is not None: return eye
-    w = np.where(region, (cold_k - s) ** 2, 0.0)
-    return tuple(float(x) for x in ndimage.center_of_mass(w))
+    s = ndimage.gaussian_filter(tb, smooth_km / res_km, mode='nearest')
+    region = storm_region(s < cold_k, guess, res_km, search_km, min_area_km2)
+    if region is None: return None
+    step = max(1, int(round(work_km / res_km)))
+    light = ndimage.gaussian_filter(tb, sym_smooth_km / res_km, mode='nearest')[::step, ::step]
+    a = np.where(region[::step, ::step], azimuthal_asymmetry(light, res_km * step, r_max_km, ring_km), np.inf)
+    i, j = np.unravel_index(np.argmin(a), a.shape)
+    return float(i * step), float(j * step)

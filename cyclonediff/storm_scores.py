@@ -10,7 +10,8 @@ from scipy import fft as sp_fft
 from scipy import ndimage
 
 # %% auto #0
-__all__ = ['image_centre', 'distance_km', 'storm_region', 'ring_kernels', 'azimuthal_asymmetry', 'find_centre']
+__all__ = ['image_centre', 'distance_km', 'storm_region', 'ring_kernels', 'azimuthal_asymmetry', 'find_centre', 'track_centre_px',
+           'centre_error_km', 'found_share', 'intensity_proxy', 'radial_profile', 'profile_rmse', 'storm_scores']
 
 # %% ../nbs/05_eval_storm.ipynb #5635f1db
 def image_centre(shape) -> tuple:
@@ -79,6 +80,75 @@ def find_centre(tb, res_km: float, *, guess=None, smooth_km: float = 30.0, cold_
     if region is None: return None
     step = max(1, int(round(work_km / res_km)))
     light = ndimage.gaussian_filter(tb, sym_smooth_km / res_km, mode='nearest')[::step, ::step]
-    a = np.where(region[::step, ::step], azimuthal_asymmetry(light, res_km * step, r_max_km, ring_km), np.inf)
+    reg = region[::step, ::step]
+    pad = int(np.ceil(r_max_km / (res_km * step)))               # only the region's box and the rings around it
+    (r0, r1), (c0, c1) = [(max(ix.min() - pad, 0), ix.max() + pad + 1) for ix in np.nonzero(reg)]
+    box = np.s_[r0:r1, c0:c1]
+    a = np.where(reg[box], azimuthal_asymmetry(light[box], res_km * step, r_max_km, ring_km), np.inf)
     i, j = np.unravel_index(np.argmin(a), a.shape)
-    return float(i * step), float(j * step)
+    return float((i + r0) * step), float((j + c0) * step)
+
+# %% ../nbs/05_eval_storm.ipynb #16888445
+def track_centre_px(lat0: float, lon0: float, lat: float, lon: float, deg_per_px: float, shape) -> tuple:
+    "(row, col) of the track position (lat, lon) in a crop of `shape` centred on (lat0, lon0), `deg_per_px` per pixel."
+    r, c = image_centre(shape)
+    return r - (lat - lat0) / deg_per_px, c + ((lon - lon0 + 180.0) % 360.0 - 180.0) / deg_per_px
+
+# %% ../nbs/05_eval_storm.ipynb #92e26d20
+def centre_error_km(a, b, res_km: float) -> float:
+    "Distance (km) between centres a and b (row, col) in pixels of `res_km` km; NaN when either is None."
+    if a is None or b is None: return float('nan')
+    return float(np.hypot(a[0] - b[0], a[1] - b[1]) * res_km)
+
+def found_share(centres) -> float:
+    "Share of centres (one per member) that were found (not None)."
+    centres = list(centres)
+    return float(np.mean([c is not None for c in centres])) if centres else float('nan')
+
+def intensity_proxy(tb, centre, res_km: float, r_mean_km: float = 100.0, r_area_km: float = 200.0,
+                    cold_k: float = 220.0) -> dict:
+    """Mean Tb (K) within `r_mean_km` of `centre` (row, col; None -> the image centre) and the area (km²) of
+    Tb < `cold_k` within `r_area_km`. Missing pixels are left out of the mean and count as not cold."""
+    tb = np.asarray(tb, dtype='float64')
+    d = distance_km(tb.shape, image_centre(tb.shape) if centre is None else centre, res_km)
+    inner = (d <= r_mean_km) & np.isfinite(tb)
+    return dict(mean_tb=float(tb[inner].mean()) if inner.any() else float('nan'),
+                cold_area_km2=float(((d <= r_area_km) & (tb < cold_k)).sum() * res_km ** 2))
+
+def radial_profile(tb, centre, res_km: float, r_max_km: float = 300.0, ring_km: float = 25.0) -> np.ndarray:
+    "Azimuthal-mean Tb on rings [k ring_km, (k+1) ring_km) up to `r_max_km` about `centre` (None -> image centre); NaN for an empty ring."
+    tb = np.asarray(tb, dtype='float64')
+    d = distance_km(tb.shape, image_centre(tb.shape) if centre is None else centre, res_km)
+    n = int(np.ceil(r_max_km / ring_km))
+    k = np.where((d < n * ring_km) & np.isfinite(tb), (d // ring_km).astype(int), n)
+    cnt = np.bincount(k.ravel(), minlength=n + 1)[:n]
+    tot = np.bincount(k.ravel(), weights=np.nan_to_num(tb).ravel(), minlength=n + 1)[:n]
+    with np.errstate(invalid='ignore', divide='ignore'): return tot / cnt
+
+def profile_rmse(forecast, truth, c_forecast, c_truth, res_km: float, r_max_km: float = 300.0, ring_km: float = 25.0) -> float:
+    "RMSE (K) between the radial profiles of forecast and truth about their own centres, over rings both have."
+    e = radial_profile(forecast, c_forecast, res_km, r_max_km, ring_km) - radial_profile(truth, c_truth, res_km, r_max_km, ring_km)
+    return float(np.sqrt(np.nanmean(e ** 2)))
+
+# %% ../nbs/05_eval_storm.ipynb #518af73c
+def storm_scores(forecast_members, truth, res_km: float, guesses=None, leads=None, **finder) -> dict:
+    "{lead: scores} of members (M, L, H, W) against truth (L, H, W) in kelvin (see above); `finder` goes to find_centre."
+    fm, tr = np.asarray(forecast_members, dtype='float64'), np.asarray(truth, dtype='float64')
+    if fm.ndim != 4 or tr.shape != fm.shape[1:]:
+        raise ValueError(f'storm_scores: expected members (M, L, H, W) and truth (L, H, W), got {fm.shape} and {tr.shape}')
+    leads = range(tr.shape[0]) if leads is None else leads
+    out = {}
+    for i, lead in enumerate(leads):
+        g = None if guesses is None else tuple(guesses[i])
+        ct = find_centre(tr[i], res_km, guess=g, **finder)
+        cs = [find_centre(m, res_km, guess=g, **finder) for m in fm[:, i]]
+        found = [c for c in cs if c is not None]
+        pt = intensity_proxy(tr[i], ct, res_km)
+        pm = [intensity_proxy(m, c, res_km) for m, c in zip(fm[:, i], cs)]
+        out[lead] = dict(truth_found=ct is not None, found_share=found_share(cs),
+                         centre_error_km=float(np.nanmean([centre_error_km(c, ct, res_km) for c in found])) if found and ct else float('nan'),
+                         mean_centre_error_km=centre_error_km(tuple(np.mean(found, 0)) if found else None, ct, res_km),
+                         mean_tb_error=float(np.mean([p['mean_tb'] for p in pm]) - pt['mean_tb']),
+                         cold_area_error_km2=float(np.mean([p['cold_area_km2'] for p in pm]) - pt['cold_area_km2']),
+                         profile_rmse=float(np.mean([profile_rmse(m, tr[i], c, ct, res_km) for m, c in zip(fm[:, i], cs)])))
+    return out

@@ -27,6 +27,7 @@ from .eval import (EvalConfig, eval_config, frames_from_item, plot_comparison, p
                               summary_table, to_kelvin)
 from .files import fresh_staging, publish, save_figure, save_npz, to_jsonable, write_csv, write_text
 from .information import describe, method
+from .overlap import overlap_facts, overlap_sentence, overlap_table
 from .report_page import build_report, headline_scale, headline_table
 from .sampling import SamplingConfig, forecast, sampling_config
 from .stats import compare_methods
@@ -40,7 +41,7 @@ log = logging.getLogger('cyclonediff.evaluation')
 __all__ = ['log', 'COMPATIBILITY_FIX', 'EvalRunConfig', 'eval_run_config', 'rollout_leads', 'store_data_config', 'EvalPlan',
            'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_sample', 'verify_sample',
            'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_comparisons',
-           'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main',
+           'write_overlap', 'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main',
            'eval_config_from_args', 'eval_from_args']
 
 # %% ../nbs/05d_evaluate.ipynb #df5d3603
@@ -353,6 +354,14 @@ def write_comparisons(out, scores: pd.DataFrame, samples: pd.DataFrame, model: s
     write_csv(cmp, Path(out) / 'comparisons.csv')
     return cmp
 
+def write_overlap(out, plan: EvalPlan, split: str) -> dict | None:
+    "overlap.csv: the evaluated samples against the store's train split, per lead; returns `overlap_facts` (None: no train split)."
+    man = read_manifest(plan.store)
+    if not ((man['split'] == 'train') & (man['status'] == 'ok')).any(): return None
+    tab = overlap_table(plan.dataset.meta, man, plan.store_data, plan.eval_leads)
+    write_csv(tab, Path(out) / 'overlap.csv')
+    return overlap_facts(tab, man, plan.store_data, split)
+
 def write_tables(out, results: SampleResults, plan: EvalPlan, cfg: EvalRunConfig) -> tuple:
     "scores.csv, summary.csv, samples.csv (and forecasts/index.csv) into `out` -> (scores, summary, samples)."
     t0 = time.perf_counter()
@@ -454,7 +463,7 @@ def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: di
 def _result_paths(out: Path, save_forecasts: bool) -> dict:
     res = dict(out=out, report=out / 'report.md', report_md=out / 'report.md', report_html=out / 'report.html',
                scores=out / 'scores.csv', summary=out / 'summary.csv', samples=out / 'samples.csv',
-               comparisons=out / 'comparisons.csv',
+               comparisons=out / 'comparisons.csv', overlap=out / 'overlap.csv',
                spectra=out / 'spectra.csv', config=out / 'eval_config.json', timings=out / 'timings.json',
                figures=sorted((out / 'figures').glob('*.png')))
     if save_forecasts: res.update(forecasts=out / 'forecasts', forecast_index=out / 'forecasts' / 'index.csv')
@@ -487,6 +496,7 @@ def evaluate(ckpt, store, out, cfg: EvalRunConfig | None = None, *, device=None,
         comparisons = write_comparisons(staging, scores, samples, method(cfg.sampling.information))
         figs = write_figures(staging, summary, results, plan, cfg)
         info = run_facts(plan, cfg, models, results, scores, samples, dev, staging / 'figures')
+        info['overlap'] = write_overlap(staging, plan, cfg.split)
         write_report(staging, summary, info, figs, timings, t_start, comparisons)
         publish(staging, out)
     except BaseException:
@@ -494,7 +504,7 @@ def evaluate(ckpt, store, out, cfg: EvalRunConfig | None = None, *, device=None,
         raise
     return _result_paths(out, cfg.save_forecasts)
 
-# %% ../nbs/05d_evaluate.ipynb #6fbeeb89
+# %% ../nbs/05d_evaluate.ipynb #03a894a6
 def eval_main(ckpt, store, out, cfg: EvalRunConfig | None = None, *, log=print, **kw) -> dict:
     """Entry point of `cyclonediff eval`: `evaluate(ckpt, store, out, cfg, **kw)`, then print the headline and the
     report's path; returns the paths."""
@@ -507,6 +517,7 @@ def eval_main(ckpt, store, out, cfg: EvalRunConfig | None = None, *, log=print, 
         log(info['information_note'])
         log(show.to_string(index=False, float_format=lambda v: f'{v:.3f}'))
         for k, v in info.get('skipped', {}).items(): log(f"note: {k} skipped on {v['samples']} samples: {v['reason']}")
+        if info.get('overlap'): log(overlap_sentence(info['overlap']))
         log(f"report: {res['report_html']}")
     return res
 

@@ -15,6 +15,7 @@ import pandas as pd
 
 from .eval import eval_config
 from .information import describe, method
+from .overlap import overlap_sentence
 
 # %% auto #0
 __all__ = ['HEADLINE', 'REFERENCES', 'SCORE_MEANINGS', 'headline_scale', 'headline_table', 'best_mask', 'format_cell', 'Doc',
@@ -270,6 +271,7 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
                   f"of **{_storms(info['n_storms'])}**" + (' of the **synthetic storm world**' if info.get('world') else '')
                   + ' that the model never saw in training, beside persistence and the pySTEPS baselines.')
     for line in information_lines(info): doc.paragraph(line)
+    if info.get('overlap'): doc.paragraph(overlap_sentence(info['overlap']))
     doc.heading(1, 'Setup').bullets(_setup_bullets(info, order, timings))
     doc.heading(1, 'Headline scores')
     scale = info['fss_scale']

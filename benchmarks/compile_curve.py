@@ -1,5 +1,5 @@
 """Do the trainer's speed switches keep the training correct? The latent diffusion stage trained from the same seed, on
-the same toy storms, once per variant (by default eager and `train.compile=true`): the loss curves side by side,
+the same toy storms, once per variant (by default eager and `train.compile=true`; `--stage vae`: the VAE stage): the loss curves side by side,
 the largest relative difference from the first variant, and the samples/s of each (issue 10: "the same loss curve
 to tolerance for a few hundred steps").
 
@@ -7,6 +7,8 @@ to tolerance for a few hundred steps").
     python benchmarks/compile_curve.py --out /tmp/cc --cfg configs/tiny.yaml --steps 40      # a CPU check
     python benchmarks/compile_curve.py --out /tmp/cc --variants eager=train.compile=false \
         host_check=train.compile=false,train.nonfinite_check=host compiled=train.compile=true
+    python benchmarks/compile_curve.py --out /tmp/cv --stage vae --steps 300 --variants old=train.seed=0 \
+        old_seed1=train.seed=1 fused=vae.fused_norm=true               # the VAE stage itself (issue 20)
 
 A variant is NAME=OVERRIDE[,OVERRIDE...]; the first is the reference. A short VAE run comes first (stage 2 needs
 one); every stage-2 run uses it. Bit-equality is not expected where kernels differ (compiled kernels round
@@ -44,15 +46,19 @@ def main():
     ap.add_argument('--out', required=True); ap.add_argument('--cfg', default='configs/gpu.yaml')
     ap.add_argument('--steps', type=int, default=300); ap.add_argument('--vae-steps', type=int, default=50)
     ap.add_argument('--samples', type=int, default=2048, help='toy storms in the training set')
+    ap.add_argument('--stage', choices=['ldm', 'vae'], default='ldm',
+                    help='ldm: stage 2 after a short VAE run (default); vae: the VAE stage itself, --steps long')
     ap.add_argument('--variants', nargs='+', default=['eager=train.compile=false', 'compiled=train.compile=true'],
                     help='NAME=OVERRIDE[,OVERRIDE...]; the first is the reference')
     a = ap.parse_args()
     out = Path(a.out)
     data = [f'train.random_samples={a.samples}']
-    vae, _ = run(a.cfg, out / 'vae', 'vae', a.vae_steps, data)
+    if a.stage == 'ldm':
+        vae, _ = run(a.cfg, out / 'vae', 'vae', a.vae_steps, data)
+        data.append(f'train.vae_ckpt={vae}')
     res = {}
     for name, ovs in variants(a.variants):
-        _, secs = run(a.cfg, out / name, 'ldm', a.steps, [*data, f'train.vae_ckpt={vae}', *ovs])
+        _, secs = run(a.cfg, out / name, a.stage, a.steps, [*data, *ovs])
         log = MetricLogger(out / name)
         res[name] = dict(overrides=ovs, seconds=secs, train={int(r['step']): float(r['loss']) for r in log.read('train')},
                          val={int(r['step']): float(r['loss']) for r in log.read('val')},

@@ -9,6 +9,8 @@
 #   bash benchmarks/gpu_session_issue20.sh graphs     # batch 32 with CUDA graphs: ours+cg, ours+cg@fused
 #   bash benchmarks/gpu_session_issue20.sh vae        # the VAE stage at batch 32 (LPIPS + PatchGAN on): ours, @fused, @fused@dcl, +c@fused; profile
 #   bash benchmarks/gpu_session_issue20.sh curve      # 300 steps of configs/gpu.yaml (graphs): old norms seed 0 and 1, fused seed 0
+#   bash benchmarks/gpu_session_issue20.sh vaecurve   # 300 steps of the VAE stage of configs/gpu.yaml: old norms seed 0 and 1, vae.fused_norm seed 0
+#   bash benchmarks/gpu_session_issue20.sh vaeprof    # kernel time by kind of the VAE stage with the fused norm (ours@fused@dcl) at 32
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 t() { echo "== $*" | tee -a "$O/issue20.txt"; timeout "$1" "${@:2}" 2>&1 | tail -70 | tee -a "$O/issue20.txt"; }
@@ -35,5 +37,12 @@ for part in "${@:-step}"; do case "$part" in
     t 560 python benchmarks/compile_curve.py --out /tmp/cc20 --cfg configs/gpu.yaml --steps ${CURVE_STEPS:-300} --vae-steps 30 \
       --variants old=$G old_seed1=$G,train.seed=1 fused=$G,unet.fused_norm=true
     cp /tmp/cc20/compile_curve.json "$O/compile_curve_fused.json" ;;
+  vaecurve)
+    t 420 python benchmarks/compile_curve.py --out /tmp/cv20 --cfg configs/gpu.yaml --stage vae --steps ${CURVE_STEPS:-300} \
+      --samples 1024 --variants old=train.seed=0 old_seed1=train.seed=1 fused=train.seed=0,vae.fused_norm=true
+    cp /tmp/cv20/compile_curve.json "$O/vae_curve_fused.json" ;;
+  vaeprof)
+    t 200 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl \
+      --profile ours@fused@dcl:32 --json "$O/vae_fused_dcl_32.json" ;;
   *) echo "unknown part: $part" ;;
 esac; done

@@ -233,14 +233,15 @@ def make_parser(argv=None) -> argparse.ArgumentParser:
     p = d.add_parser('inspect', help='what a file or store holds'); p.add_argument('path'); p.set_defaults(fn=_cmd_inspect)
     p = d.add_parser('verify', help='read and check every chunk of a store; list (and record for repair) the bad samples')
     p.add_argument('store'); p.add_argument('--no-progress', action='store_true'); p.set_defaults(fn=_cmd_verify)
-    from cyclonediff.fetch import BASE_URL_ENV, NCEI_URL, SOURCE_NAMES, FetchConfig
+    from cyclonediff.fetch import BASE_URL_ENV, DEFAULT_SOURCES, NCEI_URL, SOURCE_NAMES, FetchConfig
     p = d.add_parser('fetch', help='download GridSat-B1, IBTrACS and ERA5 for a date range and a box (--dry-run: the plan)')
     p.add_argument('--dry-run', action='store_true', help='print the download plan (wget lines, a cdsapi script) only')
     p.add_argument('--start', required=True); p.add_argument('--end', required=True)
     p.add_argument('--box', required=True, help='south,north,west,east')
     p.add_argument('--out', default='data', help='into OUT/gridsat, OUT/ibtracs, OUT/era5 (default data)')
     p.add_argument('--workers', type=int, default=FetchConfig.workers, help=f'parallel downloads (default {FetchConfig.workers})')
-    p.add_argument('--sources', default=','.join(SOURCE_NAMES), help=f'some of {",".join(SOURCE_NAMES)} (default all)')
+    p.add_argument('--sources', default=','.join(DEFAULT_SOURCES),
+                   help=f'some of {",".join(SOURCE_NAMES)} (default {",".join(DEFAULT_SOURCES)}; era5-zarr: ERA5 from the analysis-ready zarr)')
     p.add_argument('--base-url', help=f'root of the NCEI archive (default ${BASE_URL_ENV}, else {NCEI_URL})')
     p.add_argument('--no-progress', action='store_true')
     p.set_defaults(fn=_cmd_fetch)

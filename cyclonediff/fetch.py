@@ -9,10 +9,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['NCEI_URL', 'BASE_URL_ENV', 'GRIDSAT_PATH', 'IBTRACS_PATH', 'GRIDSAT_URL', 'IBTRACS_URL', 'RETRY_HTTP', 'SOURCE_NAMES',
-           'CDS_HELP', 'ncei_url', 'fetch_plan', 'format_plan', 'FetchError', 'FetchConfig', 'body_start',
-           'expected_size', 'transfer', 'check_file', 'download', 'Job', 'reader', 'is_valid', 'parse_sources',
-           'http_jobs', 'fetch_files', 'cds_client', 'era5_target', 'fetch_era5', 'fetch', 'summarise']
+__all__ = ['NCEI_URL', 'BASE_URL_ENV', 'GRIDSAT_PATH', 'IBTRACS_PATH', 'GRIDSAT_URL', 'IBTRACS_URL', 'RETRY_HTTP',
+           'DEFAULT_SOURCES', 'SOURCE_NAMES', 'CDS_HELP', 'ARCO_ERA5_URL', 'ERA5_ZARR_ENV', 'ncei_url', 'fetch_plan',
+           'format_plan', 'FetchError', 'FetchConfig', 'body_start', 'expected_size', 'transfer', 'check_file',
+           'download', 'Job', 'reader', 'is_valid', 'parse_sources', 'http_jobs', 'fetch_files', 'cds_client',
+           'era5_target', 'fetch_era5', 'era5_zarr_url', 'open_era5_zarr', 'zarr_subset', 'fetch_era5_zarr', 'fetch',
+           'summarise']
 
 # %% ../nbs/00e_fetch.ipynb #d4972948
 NCEI_URL = 'https://www.ncei.noaa.gov/data/'
@@ -49,7 +51,7 @@ def fetch_plan(start, end, box, *, base_url=None, pressure_vars=('u_component_of
                   day=sorted({f'{d.day:02d}' for d in days}), time=[f'{h:02d}:00' for h in range(0, 24, 3)],
                   area=[n, w, s, e])
     root = ncei_url(base_url)
-    return dict(gridsat=[root + GRIDSAT_PATH.format(y=x.year, m=x.month, d=x.day, h=x.hour) for x in times],
+    return dict(times=times, gridsat=[root + GRIDSAT_PATH.format(y=x.year, m=x.month, d=x.day, h=x.hour) for x in times],
                 ibtracs=root + IBTRACS_PATH,
                 era5=[('reanalysis-era5-pressure-levels', dict(common, variable=list(pressure_vars),
                                                                 pressure_level=[str(l) for l in levels])),
@@ -165,7 +167,8 @@ def download(url, dest, verify=None, cfg: FetchConfig = FetchConfig(), on_bytes=
     raise FetchError(f'{url}: failed {cfg.tries} tries, the last: {why}')
 
 # %% ../nbs/00e_fetch.ipynb #68f36f9d
-SOURCE_NAMES = ('gridsat', 'ibtracs', 'era5')
+DEFAULT_SOURCES = ('gridsat', 'ibtracs', 'era5')
+SOURCE_NAMES = DEFAULT_SOURCES + ('era5-zarr',)   # era5-zarr: ERA5 from the analysis-ready zarr instead of the CDS
 
 @dataclasses.dataclass(frozen=True)
 class Job:
@@ -193,7 +196,7 @@ def parse_sources(text) -> tuple:
     if bad or not names: raise ValueError(f'--sources: unknown {bad or [text]}; choose from {",".join(SOURCE_NAMES)}')
     return names
 
-def http_jobs(plan, out, sources=SOURCE_NAMES) -> list[Job]:
+def http_jobs(plan, out, sources=DEFAULT_SOURCES) -> list[Job]:
     "The HTTP downloads of a plan: the IBTrACS CSV into OUT/ibtracs, the GridSat-B1 files into OUT/gridsat."
     out, name = Path(out), lambda u: u.rsplit('/', 1)[-1]
     jobs = [Job(plan['ibtracs'], out / 'ibtracs' / name(plan['ibtracs']), 'ibtracs')] if 'ibtracs' in sources else []
@@ -274,14 +277,82 @@ def fetch_era5(requests, out, client=None) -> list[dict]:
     return rows
 
 # %% ../nbs/00e_fetch.ipynb #14fa76cd
-def fetch(start, end, box, out, *, sources=SOURCE_NAMES, cfg: FetchConfig = FetchConfig(), base_url=None,
+ARCO_ERA5_URL = 'gs://gcp-public-data-arco-era5/ar/full_37-1h-0p25deg-chunk-1.zarr-v3'
+ERA5_ZARR_ENV = 'CYCLONEDIFF_ERA5_ZARR'
+
+def era5_zarr_url(url=None) -> str:
+    "`url`, else $CYCLONEDIFF_ERA5_ZARR, else Google's copy; a FetchError if it is on Google Cloud and gcsfs is missing."
+    url = str(url or os.environ.get(ERA5_ZARR_ENV) or ARCO_ERA5_URL)
+    if url.startswith('gs://'):
+        try: import gcsfs  # noqa: F401
+        except ImportError:
+            raise FetchError(f"{url} needs gcsfs: pip install 'cyclonediff[era5]' (or pip install gcsfs), "
+                             'or use era5 (the CDS) in --sources') from None
+    return url
+
+def open_era5_zarr(url=None):
+    "The analysis-ready ERA5 zarr at `era5_zarr_url(url)`, lazily and without dask."
+    import xarray as xr
+    url = era5_zarr_url(url)
+    kw = dict(storage_options=dict(token='anon')) if url.startswith('gs://') else {}
+    try: return xr.open_zarr(url, chunks=None, **kw)
+    except Exception as e: raise FetchError(f'{url}: cannot be opened as a zarr store ({_one_line(e)})') from None
+
+def _box_index(values, lo, hi, wrap=False):
+    "Indices of `values` inside [lo, hi] (longitudes: wrapped to [-180, 180), a box across the dateline when lo > hi)."
+    import numpy as np
+    v = (np.asarray(values, 'float64') + 180) % 360 - 180 if wrap else np.asarray(values, 'float64')
+    return np.flatnonzero((v >= lo) & (v <= hi) if lo <= hi else (v >= lo) | (v <= hi))
+
+def zarr_subset(ds, plan, times):
+    "The plan's ERA5 variables, levels and box at `times`, loaded from an ARCO-layout dataset, in standard form."
+    import xarray as xr
+    from cyclonediff.data import standard_latlon
+    from cyclonediff.formats import ERA5_LONG_NAMES
+    (_, pl), (_, sl) = plan['era5']
+    n, w, s, e = pl['area']
+    have = ds.get_index('time').get_indexer(times)
+    if (have < 0).any(): raise FetchError(f'the ERA5 zarr has no data at {[str(t) for t, i in zip(times, have) if i < 0][:3]}')
+    pick = dict(time=have, latitude=_box_index(ds.latitude, s, n), longitude=_box_index(ds.longitude, w, e, wrap=True))
+    levels = [int(l) for l in pl['pressure_level']]
+    parts = [ds[v].isel(pick).sel(level=levels) for v in pl['variable']] + [ds[v].isel(pick) for v in sl['variable']]
+    short = {l: s for s, l in ERA5_LONG_NAMES.items()}
+    out = xr.merge([p.load().rename(short.get(p.name, p.name)) for p in parts], join='exact', combine_attrs='drop')
+    out = standard_latlon(out, 'ERA5 zarr')
+    return out.drop_vars([c for c in out.coords if c not in ('time', 'level', 'lat', 'lon')])
+
+def fetch_era5_zarr(plan, out, url=None) -> list[dict]:
+    "One netCDF per day of the plan, cut from the ERA5 zarr, checked and renamed into place; rows as `fetch_files`'."
+    from cyclonediff.formats import write_era5
+    h = hashlib.sha1(json.dumps(plan['era5'], sort_keys=True).encode()).hexdigest()[:10]
+    days = sorted({t.date() for t in plan['times']})
+    ds, rows = None, []
+    for d in days:
+        dest = Path(out) / 'era5' / f'era5_zarr_{d:%Y%m%d}_{h}.nc'
+        job = Job(f'zarr:{d:%Y-%m-%d}', dest, 'era5')
+        if is_valid(dest, 'era5'): rows.append(_row(job, 'present')); continue
+        ds = ds if ds is not None else open_era5_zarr(url)
+        part = dest.with_name(dest.name + '.part')
+        write_era5(part, zarr_subset(ds, plan, [t for t in plan['times'] if t.date() == d]), 'cds')
+        try: check_file(part, reader('era5'))
+        except Exception as e:
+            part.unlink(missing_ok=True)
+            raise FetchError(f'ERA5 zarr {d}: the written file does not open ({_one_line(e)})') from None
+        os.replace(part, dest)
+        rows.append(_row(job, 'fetched', dest.stat().st_size))
+    return rows
+
+# %% ../nbs/00e_fetch.ipynb #500398ca
+def fetch(start, end, box, out, *, sources=DEFAULT_SOURCES, cfg: FetchConfig = FetchConfig(), base_url=None,
           progress: bool = True, cds=None) -> list[dict]:
     "Download the plan for [start, end] and the box into OUT/{gridsat,ibtracs,era5}; one row per file."
     plan = fetch_plan(start, end, box, base_url=base_url)
     era5 = plan['era5'] if 'era5' in sources else []
     if any(not is_valid(era5_target(n, r, out), 'era5') for n, r in era5): cds = cds or cds_client()
+    if 'era5-zarr' in sources: era5_zarr_url()                 # its needs, before any download
     rows = fetch_files(http_jobs(plan, out, sources), cfg, progress)
-    return rows + (fetch_era5(era5, out, cds) if era5 else [])
+    rows += fetch_era5(era5, out, cds) if era5 else []
+    return rows + (fetch_era5_zarr(plan, out) if 'era5-zarr' in sources else [])
 
 def summarise(rows) -> str:
     "One line per source: files, how many were fetched / already there, bytes received, where."

@@ -186,3 +186,21 @@ def test_cli_era5_without_cdsapi_is_one_line(tmp_path):
     r = cli('data', 'fetch', '--start', START, '--end', END, '--box', BOX, '--out', tmp_path, '--sources', 'era5',
             env=env)
     assert r.returncode != 0 and r.stderr.strip().count('\n') == 0 and "pip install 'cyclonediff[era5]'" in r.stderr
+
+
+def test_cli_era5_from_a_zarr_in_the_arco_layout(tmp_path):
+    "ERA5 cut from an analysis-ready zarr (a local copy in Google's ARCO layout) equals the source's values."
+    from cyclonediff.data import example_era5
+    from cyclonediff.readers import open_era5
+    src = example_era5(times=pd.date_range('2020-09-06', periods=12, freq='1h'), res=2.0)
+    names = {'u': 'u_component_of_wind', 'v': 'v_component_of_wind', 'sst': 'sea_surface_temperature',
+             'msl': 'mean_sea_level_pressure'}
+    arco = src.rename(names).rename(lat='latitude', lon='longitude').sortby('latitude', ascending=False)
+    arco.assign_coords(longitude=arco.longitude % 360).sortby('longitude').to_zarr(tmp_path / 'arco.zarr', zarr_format=2)   # as Google's
+    r = cli('data', 'fetch', '--start', START, '--end', END, '--box', BOX, '--out', tmp_path / 'out',
+            '--sources', 'era5-zarr', env={'CYCLONEDIFF_ERA5_ZARR': str(tmp_path / 'arco.zarr')})
+    assert r.returncode == 0 and 'era5: 1 files' in r.stdout, r.stderr
+    got = open_era5(tmp_path / 'out' / 'era5')
+    want = src.sel(time=pd.date_range(START, END, freq='3h'), lat=slice(10, 20), lon=slice(-46, -38))
+    assert got.sizes == want.sizes
+    for v in names: np.testing.assert_allclose(got[v].values, want[v].values, rtol=1e-6)

@@ -153,6 +153,7 @@ def download(url, dest, verify=None, cfg: FetchConfig = FetchConfig(), on_bytes=
             elif e.code < 500 and e.code not in RETRY_HTTP: raise FetchError(f'{url}: HTTP {e.code} {e.reason}') from None
             why = f'HTTP {e.code} {e.reason}'
             continue
+        except InterruptedError: raise                        # stopped by the caller: the part stays for a rerun
         except (OSError, http.client.HTTPException) as e:
             why = _one_line(e)
             continue

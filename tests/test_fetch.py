@@ -204,3 +204,15 @@ def test_cli_era5_from_a_zarr_in_the_arco_layout(tmp_path):
     want = src.sel(time=pd.date_range(START, END, freq='3h'), lat=slice(10, 20), lon=slice(-46, -38))
     assert got.sizes == want.sizes
     for v in names: np.testing.assert_allclose(got[v].values, want[v].values, rtol=1e-6)
+
+
+def test_a_stopped_download_keeps_its_part_and_a_rerun_continues_it(archive, tmp_path):
+    job = gridsat_job(archive, tmp_path)
+    path = job.url.removeprefix(archive.url)
+    def stop(n): raise InterruptedError('stopped')             # what fetch_files does to its threads on Ctrl-C
+    cfg = FetchConfig(tries=4, backoff_s=0.01, timeout_s=10, chunk_bytes=1024)
+    with pytest.raises(InterruptedError): download(job.url, job.dest, reader('gridsat'), cfg, stop)
+    part = job.dest.with_name(job.dest.name + '.part')
+    assert archive.gets[path] == 1 and part.stat().st_size == 1024 and not job.dest.exists()
+    download(job.url, job.dest, reader('gridsat'), cfg)
+    assert job.dest.read_bytes() == archive.files[path] and archive.gets[path] == 2

@@ -4,58 +4,14 @@
 
 # %% ../nbs/06_cli.ipynb #ca4afa70
 from __future__ import annotations
-import argparse, dataclasses, datetime as dt, sys
+import argparse, dataclasses, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['GRIDSAT_URL', 'IBTRACS_URL', 'DEMO_QUICK', 'DEMO_FULL', 'fetch_plan', 'format_plan', 'inspect_path', 'config_dir',
-           'run_demo', 'add_eval_arguments', 'make_parser', 'main']
+__all__ = ['DEMO_QUICK', 'DEMO_FULL', 'inspect_path', 'config_dir', 'run_demo', 'add_eval_arguments', 'make_parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #e4894575
-GRIDSAT_URL = ('https://www.ncei.noaa.gov/data/geostationary-ir-channel-brightness-temperature-gridsat-b1/'
-               'access/{y}/GRIDSAT-B1.{y}.{m:02d}.{d:02d}.{h:02d}.v02r01.nc')
-IBTRACS_URL = ('https://www.ncei.noaa.gov/data/international-best-track-archive-for-climate-stewardship-ibtracs/'
-               'v04r01/access/csv/ibtracs.ALL.list.v04r01.csv')
-
-def _parse_box(box):
-    "'S,N,W,E' in degrees -> (south, north, west, east), checked."
-    try: s, n, w, e = (float(v) for v in str(box).split(','))
-    except ValueError: raise ValueError(f"--box must be 'south,north,west,east' in degrees, got {box!r}") from None
-    if not (-90 <= s < n <= 90): raise ValueError(f'--box latitudes must satisfy -90 <= south < north <= 90, got {s}, {n}')
-    return s, n, w, e
-
-def fetch_plan(start, end, box, *, pressure_vars=('u_component_of_wind', 'v_component_of_wind'),
-               levels=(200, 500, 850), single_vars=('sea_surface_temperature', 'mean_sea_level_pressure')):
-    "The download plan (GridSat-B1 URLs, IBTrACS CSV, ERA5 CDS requests) for [start, end] and box 'S,N,W,E'."
-    t0, t1 = (dt.datetime.fromisoformat(str(v)) for v in (start, end))
-    if t1 < t0: raise ValueError(f'end {t1} is before start {t0}')
-    s, n, w, e = _parse_box(box)
-    t0 = t0.replace(hour=t0.hour // 3 * 3, minute=0, second=0)
-    times, t = [], t0
-    while t <= t1: times.append(t); t += dt.timedelta(hours=3)
-    days = sorted({x.date() for x in times})
-    common = dict(product_type=['reanalysis'], data_format='netcdf', download_format='zip',
-                  year=sorted({f'{d.year}' for d in days}), month=sorted({f'{d.month:02d}' for d in days}),
-                  day=sorted({f'{d.day:02d}' for d in days}), time=[f'{h:02d}:00' for h in range(0, 24, 3)],
-                  area=[n, w, s, e])
-    return dict(gridsat=[GRIDSAT_URL.format(y=x.year, m=x.month, d=x.day, h=x.hour) for x in times],
-                ibtracs=IBTRACS_URL,
-                era5=[('reanalysis-era5-pressure-levels', dict(common, variable=list(pressure_vars),
-                                                                pressure_level=[str(l) for l in levels])),
-                      ('reanalysis-era5-single-levels', dict(common, variable=list(single_vars)))])
-
-# %% ../nbs/06_cli.ipynb #613ca721
-def format_plan(plan) -> str:
-    "The plan as text a user can act on: URLs for wget, and a cdsapi script for ERA5."
-    lines = ['# IBTrACS v04 (all basins, one CSV)', f'wget {plan["ibtracs"]}',
-             f'# GridSat-B1: {len(plan["gridsat"])} files, one per 3 hours']
-    lines += [f'wget -nc {u}' for u in plan['gridsat']]
-    lines += ['# ERA5 from the Copernicus Climate Data Store (pip install cdsapi; key in ~/.cdsapirc):',
-              'python - <<"PY"', 'import cdsapi', 'c = cdsapi.Client()']
-    for i, (name, req) in enumerate(plan['era5']):
-        lines.append(f'c.retrieve({name!r}, {req!r}, "era5_{i}_{name.split("-")[-1]}.zip")')
-    lines.append('PY')
-    return '\n'.join(lines)
+from .fetch import fetch_plan, format_plan   # light: the standard library only
 
 # %% ../nbs/06_cli.ipynb #9446948a
 def _span(times) -> str:
@@ -197,8 +153,11 @@ def _cmd_verify(a):
                      'built the store: it re-creates only those samples')
 
 def _cmd_fetch(a):
-    if not a.dry_run: raise SystemExit('cyclonediff data fetch: only --dry-run is supported (this prints the download plan)')
-    print(format_plan(fetch_plan(a.start, a.end, a.box)))
+    from cyclonediff.fetch import FetchConfig, fetch, parse_sources, summarise
+    if a.dry_run: return print(format_plan(fetch_plan(a.start, a.end, a.box, base_url=a.base_url)))
+    rows = fetch(a.start, a.end, a.box, a.out, sources=parse_sources(a.sources), cfg=FetchConfig(workers=a.workers),
+                 base_url=a.base_url, progress=not a.no_progress)
+    print(summarise(rows))
 
 def _cmd_train(a):
     from cyclonediff.configs import load_config
@@ -274,9 +233,17 @@ def make_parser(argv=None) -> argparse.ArgumentParser:
     p = d.add_parser('inspect', help='what a file or store holds'); p.add_argument('path'); p.set_defaults(fn=_cmd_inspect)
     p = d.add_parser('verify', help='read and check every chunk of a store; list (and record for repair) the bad samples')
     p.add_argument('store'); p.add_argument('--no-progress', action='store_true'); p.set_defaults(fn=_cmd_verify)
-    p = d.add_parser('fetch', help='the real download plan for a date range and a box')
-    p.add_argument('--dry-run', action='store_true'); p.add_argument('--start', required=True)
-    p.add_argument('--end', required=True); p.add_argument('--box', required=True, help='south,north,west,east')
+    from cyclonediff.fetch import BASE_URL_ENV, DEFAULT_SOURCES, NCEI_URL, SOURCE_NAMES, FetchConfig
+    p = d.add_parser('fetch', help='download GridSat-B1, IBTrACS and ERA5 for a date range and a box (--dry-run: the plan)')
+    p.add_argument('--dry-run', action='store_true', help='print the download plan (wget lines, a cdsapi script) only')
+    p.add_argument('--start', required=True); p.add_argument('--end', required=True)
+    p.add_argument('--box', required=True, help='south,north,west,east')
+    p.add_argument('--out', default='data', help='into OUT/gridsat, OUT/ibtracs, OUT/era5 (default data)')
+    p.add_argument('--workers', type=int, default=FetchConfig.workers, help=f'parallel downloads (default {FetchConfig.workers})')
+    p.add_argument('--sources', default=','.join(DEFAULT_SOURCES),
+                   help=f'some of {",".join(SOURCE_NAMES)} (default {",".join(DEFAULT_SOURCES)}; era5-zarr: ERA5 from the analysis-ready zarr)')
+    p.add_argument('--base-url', help=f'root of the NCEI archive (default ${BASE_URL_ENV}, else {NCEI_URL})')
+    p.add_argument('--no-progress', action='store_true')
     p.set_defaults(fn=_cmd_fetch)
     p = sub.add_parser('train', help='train the VAE (stage 1) or the latent diffusion model (stage 2)')
     p.add_argument('stage', choices=['vae', 'ldm']); p.add_argument('--cfg', help='YAML config (configs/*.yaml)')

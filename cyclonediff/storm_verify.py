@@ -5,10 +5,14 @@
 # %% ../nbs/05c_storm_verify.ipynb #6eedfcf5
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from .eval import scores_frame
+from .files import save_figure, write_csv
+from .report_page import Doc
 from .stats import compare_methods
 from .storm_baselines import StormTrack, storm_offsets_px
 from .storm_scores import (centre_error_km, find_centre, find_centres, image_centre, intensity_proxy,
@@ -17,7 +21,8 @@ from .storm_scores import (centre_error_km, find_centre, find_centres, image_cen
 # %% auto #0
 __all__ = ['FINDER', 'STORM_METRICS', 'STORM_COMPARED', 'storm_guesses', 'storm_rows', 'frequency_bias', 'event_rows',
            'reliability_counts', 'reliability_table', 'band_ratios', 'verify_storm', 'storm_comparisons', 'storm_table',
-           'event_table', 'plot_reliability', 'insert_section', 'storm_section']
+           'event_table', 'plot_reliability', 'insert_section', 'storm_section', 'write_storm_outputs',
+           'add_storm_section']
 
 # %% ../nbs/05c_storm_verify.ipynb #033aef68
 FINDER = dict(work_km=16.0)
@@ -133,6 +138,7 @@ def verify_storm(truth, methods: dict, leads_h, *, sample_id: str, res_km: float
                  threshold_k: float = 220.0) -> tuple:
     "(score rows, {method: reliability counts}) of one sample: `storm_rows` from the track's guesses, `event_rows`."
     tr = np.asarray(truth, dtype=float)
+    leads_h = [int(h) if float(h).is_integer() else float(h) for h in np.atleast_1d(leads_h)]   # as eval.score_forecast
     guesses = storm_guesses(track, leads_h, tr.shape)
     rows = pd.concat([storm_rows(tr, methods, leads_h, sample_id=sample_id, res_km=res_km, guesses=guesses),
                       event_rows(tr, methods, leads_h, sample_id=sample_id, threshold_k=threshold_k)], ignore_index=True)
@@ -222,7 +228,7 @@ def storm_section(section, summary: pd.DataFrame, methods, *, threshold_k: float
         section.paragraph('Model minus each method on the samples both scored (negative: the model is better); 95 % '
                           'storm-block BCa intervals, Holm over this family (its own: it does not enter the pixel '
                           'scores\' family).')
-        section.table(pd.DataFrame({'lead': comparisons.lead, 'score': comparisons.metric.map(label), 'baseline': comparisons.baseline,
+        section.table(pd.DataFrame({'lead': [f'+{h:g} h' for h in comparisons.lead], 'score': comparisons.metric.map(label), 'baseline': comparisons.baseline,
                                     'n': comparisons.n_samples.astype(str), 'model - baseline': [f'{v:+.2f}' for v in comparisons['diff']],
                                     '95 % interval': [ci(r) for r in comparisons.itertuples()],
                                     'p (Holm)': comparisons.p_holm, 'decision': comparisons.decision}))
@@ -241,3 +247,24 @@ def storm_section(section, summary: pd.DataFrame, methods, *, threshold_k: float
                           'wavelength bands (1: the truth\'s variance at those scales; below 1: too smooth).')
         section.table(bands.assign(**{c: [f'{v:.2f}' for v in bands[c]] for c in bands.columns if c != 'spectrum'}))
     return section
+
+# %% ../nbs/05c_storm_verify.ipynb #293f30da
+def write_storm_outputs(out, reliability: dict, spectra: dict, freq, leads_h, *, res_km: float, threshold_k: float = 220.0) -> dict:
+    "reliability.csv, figures/reliability.png (if any ensemble) and spectra_bands.csv into `out` -> {figure: path relative to out}."
+    out, figs = Path(out), {}
+    if reliability:
+        tabs = {k: reliability_table(v, leads_h) for k, v in reliability.items()}
+        write_csv(pd.concat([t.assign(method=k) for k, t in tabs.items()], ignore_index=True), out / 'reliability.csv')
+        save_figure(plot_reliability(tabs, threshold_k=threshold_k), out / 'figures' / 'reliability.png')
+        figs['reliability'] = 'figures/reliability.png'
+    if 'truth' in spectra: write_csv(band_ratios(freq, spectra, res_km), out / 'spectra_bands.csv')
+    return figs
+
+def add_storm_section(doc, out, summary: pd.DataFrame, methods, *, threshold_k: float = 220.0, comparisons=None, figs=None):
+    "Insert 'Does the forecast keep the storm?' before the report's Figures (band ratios from out/spectra_bands.csv)."
+    p = Path(out) / 'spectra_bands.csv'
+    storm = (comparisons[comparisons.family == 'storm'] if comparisons is not None and 'family' in getattr(comparisons, 'columns', ())
+             else None)
+    sec = storm_section(Doc(''), summary, methods, threshold_k=threshold_k, comparisons=storm,
+                        bands=pd.read_csv(p) if p.is_file() else None, reliability_figure=(figs or {}).get('reliability'))
+    return insert_section(doc, sec)

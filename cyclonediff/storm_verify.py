@@ -136,14 +136,17 @@ STORM_COMPARED = (('ens', 'mean_centre_error_km'), ('ens', 'mean_tb_abs_error'))
 
 def verify_storm(truth, methods: dict, leads_h, *, sample_id: str, res_km: float, track: StormTrack | None = None,
                  threshold_k: float = 220.0) -> tuple:
-    "(score rows, {method: reliability counts}) of one sample: `storm_rows` from the track's guesses, `event_rows`."
+    """(score rows, {method: reliability counts}, note) of one sample: `storm_rows` from the track's guesses and
+    `event_rows`; where the track cannot give a guess (`check_track` refuses it) the image centre is the guess and
+    `note` says why (else it is '')."""
     tr = np.asarray(truth, dtype=float)
     leads_h = [int(h) if float(h).is_integer() else float(h) for h in np.atleast_1d(leads_h)]   # as eval.score_forecast
-    guesses = storm_guesses(track, leads_h, tr.shape)
+    try: guesses, note = storm_guesses(track, leads_h, tr.shape), ''
+    except ValueError as e: guesses, note = None, f'no first guess from the track, the image centre used: {e}'
     rows = pd.concat([storm_rows(tr, methods, leads_h, sample_id=sample_id, res_km=res_km, guesses=guesses),
                       event_rows(tr, methods, leads_h, sample_id=sample_id, threshold_k=threshold_k)], ignore_index=True)
     rel = {k: reliability_counts(v, tr, threshold_k) for k, v in methods.items() if np.shape(v)[0] > 1}
-    return rows, rel
+    return rows, rel, note
 
 def storm_comparisons(scores: pd.DataFrame, storms, *, model: str, baselines, **kw) -> pd.DataFrame:
     "compare_methods on STORM_COMPARED, the model against `baselines`, a family of its own (column family='storm')."

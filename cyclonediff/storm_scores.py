@@ -45,6 +45,7 @@ def _filled(tb) -> np.ndarray:
     tb = np.asarray(tb, dtype='float64')
     if tb.ndim != 2: raise ValueError(f'find_centre: expected one 2-D image (H, W) in kelvin, got shape {tb.shape}')
     ok = np.isfinite(tb)
+    if ok.all(): return tb
     return np.where(ok, tb, np.max(tb[ok]) if ok.any() else 300.0)
 
 def storm_region(cold, guess, res_km: float, search_km: float, min_area_km2: float, d=None) -> np.ndarray | None:
@@ -154,12 +155,22 @@ def intensity_proxy(tb, centre, res_km: float, r_mean_km: float = 100.0, r_area_
     return dict(mean_tb=float(tb[inner].mean()) if inner.any() else float('nan'),
                 cold_area_km2=float(((d <= r_area_km) & (tb < cold_k)).sum() * res_km ** 2))
 
+@functools.lru_cache(maxsize=8)
+def _ring_index(h: int, w: int, res_km: float, ring_km: float, n: int) -> np.ndarray:
+    "The ring (0..n, n: beyond the last) of every offset of `_offsets_km(h, w, res_km)`, read-only."
+    k = np.minimum(_offsets_km(h, w, res_km) // ring_km, n).astype(np.intp)
+    k.flags.writeable = False
+    return k
+
 def radial_profile(tb, centre, res_km: float, r_max_km: float = 300.0, ring_km: float = 25.0) -> np.ndarray:
     "Azimuthal-mean Tb on rings [k ring_km, (k+1) ring_km) up to `r_max_km` about `centre` (None -> image centre); NaN for an empty ring."
     tb = np.asarray(tb, dtype='float64')
-    d = distance_km(tb.shape, image_centre(tb.shape) if centre is None else centre, res_km)
+    (h, w), (r0, c0) = tb.shape, image_centre(tb.shape) if centre is None else centre
     n = int(np.ceil(r_max_km / ring_km))
-    k = np.minimum(d // ring_km, n).astype(np.intp).ravel()         # ring n: beyond r_max_km
+    if float(r0).is_integer() and float(c0).is_integer() and 0 <= r0 < h and 0 <= c0 < w:     # a window of a cached map
+        k = _ring_index(h, w, float(res_km), float(ring_km), n)[h - 1 - int(r0):2 * h - 1 - int(r0), w - 1 - int(c0):2 * w - 1 - int(c0)].ravel()
+    else:
+        k = np.minimum(distance_km(tb.shape, (r0, c0), res_km) // ring_km, n).astype(np.intp).ravel()   # ring n: beyond r_max_km
     ok = np.isfinite(tb).ravel()
     if not ok.all(): k = np.where(ok, k, n)                         # missing pixels: out of every ring
     cnt = np.bincount(k, minlength=n + 1)[:n]

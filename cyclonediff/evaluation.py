@@ -33,6 +33,7 @@ from .sampling import SamplingConfig, forecast, sampling_config
 from .stats import compare_methods
 from .store import read_manifest
 from .storm_baselines import StormTrack, fit_track_spread, spread_pairs, track_until
+from .storm_verify import add_storm_section, storm_comparisons, verify_storm, write_storm_outputs
 from .datasets import CycloneDataset
 
 log = logging.getLogger('cyclonediff.evaluation')
@@ -146,7 +147,8 @@ class EvalPlan:
         "What a storm-following baseline may know of storm `sid` at `time` (its fixes up to then), or None without tracks."
         if self.tracks is None: return None
         t = pd.to_datetime(time, format='%Y-%m-%d %H_%M_%S')
-        return StormTrack(track_until(self.tracks, sid, t), t, self.deg_per_px, spread_pairs(self.track_spread))
+        spread = () if self.track_spread is None else spread_pairs(self.track_spread)
+        return StormTrack(track_until(self.tracks, sid, t), t, self.deg_per_px, spread)
 
     @property
     def lead_index(self) -> list:
@@ -174,9 +176,8 @@ def plan_evaluation(ckpt, store, cfg: EvalRunConfig, ablation_ckpt=None) -> Eval
     ds = CycloneDataset(store, cfg.split, leads=load_leads, max_samples=cfg.max_samples)
     if len(ds) == 0:
         raise ValueError(f'store {store}: split {cfg.split!r} has no samples (see its manifest.csv)')
-    tracks = spread = None
-    if any(get_baseline(b).needs_track for b in cfg.baselines):     # storm-following baselines: the tracks, the spread
-        tracks = read_manifest(store)[['sid', 'split', 'timestamp', 'lat', 'lon']]
+    tracks, spread = read_manifest(store)[['sid', 'split', 'timestamp', 'lat', 'lon']], None   # the storm scores' first guesses
+    if any(get_baseline(b).needs_track for b in cfg.baselines):     # storm-following baselines: the spread too
         spread = fit_track_spread(tracks[tracks['split'] == 'train'], eval_leads)
     return EvalPlan(store, store_data, ckpt_dir, run, ablation_dir, step_h, eval_leads, load_leads, ds, tracks, spread)
 
@@ -213,7 +214,8 @@ class VerifyJob:
     figure: Path | None = None          # where to draw the comparison grid (None: not drawn)
     n_show: int = 3                     # members shown in the grid
     model: str = 'ldm'                  # the model's method name (`information.method`: ldm, or ldm_oracle)
-    track: StormTrack | None = None     # the storm's fixes up to t, for the storm-following baselines
+    track: StormTrack | None = None     # the storm's fixes up to t, for the storm-following baselines and the storm scores
+    threshold_k: float = 220.0          # the cold-top event of the bias, frequency bias and reliability (Tb < threshold)
 
 # %% ../nbs/05d_evaluate.ipynb #32b5614f
 def _sample_id(item) -> str: return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
@@ -247,7 +249,8 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
-                     n_show=min(3, cfg.sampling.members), model=name, track=plan.storm_track(item['sid'], item['timestamps']))
+                     n_show=min(3, cfg.sampling.members), model=name, track=plan.storm_track(item['sid'], item['timestamps']),
+                     threshold_k=cfg.threshold_k)
 
 # %% ../nbs/05d_evaluate.ipynb #4705c24d
 def _score_methods(job: VerifyJob, methods: dict) -> tuple:
@@ -275,8 +278,9 @@ def _save_sample(job: VerifyJob, methods: dict):
         save_figure(fig, job.figure)
 
 def verify_sample(job: VerifyJob) -> dict:
-    """Everything after the forecasts for one sample: baselines, scores of every method, rank histograms, spectra,
-    `forecasts/<sample>.npz` and the comparison grid. A plain function of `job`, so that it runs in a worker process."""
+    """Everything after the forecasts for one sample: baselines, scores of every method (the storm-aware ones too),
+    rank histograms, spectra, reliability counts, `forecasts/<sample>.npz` and the comparison grid. A plain function
+    of `job`, so that it runs in a worker process."""
     t0 = time.perf_counter()
     baselines, skipped = run_baselines(job.frames, job.leads_h, job.baselines, members=job.members, seed=job.seed,
                                        cfg=job.verify_cfg, track=job.track)
@@ -284,9 +288,14 @@ def verify_sample(job: VerifyJob) -> dict:
     t1 = time.perf_counter()
     scores, ranks, spectra = _score_methods(job, methods)
     t2 = time.perf_counter()
+    storm, reliability, note = verify_storm(job.truth, methods, job.leads_h, sample_id=job.sample_id,
+                                            res_km=job.verify_cfg.res_km, track=job.track, threshold_k=job.threshold_k)
+    if note: skipped = {**skipped, 'storm scores: track guess': note}
+    t3 = time.perf_counter()
     _save_sample(job, methods)
-    return dict(index=job.index, sample_id=job.sample_id, scores=scores, ranks=ranks, spectra=spectra, skipped=skipped,
-                timings=dict(baselines_s=t1 - t0, scoring_s=t2 - t1, figures_s=time.perf_counter() - t2))
+    return dict(index=job.index, sample_id=job.sample_id, scores=pd.concat([scores, storm], ignore_index=True), ranks=ranks,
+                spectra=spectra, reliability=reliability, skipped=skipped,
+                timings=dict(baselines_s=t1 - t0, scoring_s=t2 - t1, storm_s=t3 - t2, figures_s=time.perf_counter() - t3))
 
 def verify_pool(workers: int):
     "A process pool for `verify_sample` ('spawn': safe next to CUDA), or None for workers <= 0."
@@ -307,13 +316,14 @@ class RunningMeans:
 class SampleResults:
     "What the verified samples add up to, gathered in sample order."
     def __init__(self, timings: dict):
-        self.scores, self.ranks, self.spectra = [], RunningMeans(), RunningMeans()
+        self.scores, self.ranks, self.spectra, self.reliability = [], RunningMeans(), RunningMeans(), RunningMeans()
         self.skipped, self.skip_count, self.timings = {}, collections.Counter(), timings
 
     def add(self, res: dict):
         self.scores.append(res['scores'])
         for k, v in res['ranks'].items(): self.ranks.add(k, v)
         for k, v in res['spectra'].items(): self.spectra.add(k, v)
+        for k, v in res.get('reliability', {}).items(): self.reliability.add(k, v)
         for k, why in res['skipped'].items():
             if k not in self.skipped: log.warning('baseline %s skipped: %s', k, why)
             self.skipped.setdefault(k, why); self.skip_count[k] += 1
@@ -348,9 +358,12 @@ def write_forecast_index(samples: pd.DataFrame, folder) -> Path:
 
 def write_comparisons(out, scores: pd.DataFrame, samples: pd.DataFrame, model: str) -> pd.DataFrame:
     """comparisons.csv: `model` against every other forecast method (the VAE floor is none), per lead, on the ensemble
-    CRPS and the ensemble-mean RMSE: storm-block BCa intervals, Holm and BH over all rows (`stats.compare_methods`)."""
+    CRPS and the ensemble-mean RMSE: storm-block BCa intervals, Holm and BH over these rows (`stats.compare_methods`,
+    family 'pixel'); then the storm family (`storm_verify.storm_comparisons`: centre and intensity-proxy errors)."""
     others = [m for m in dict.fromkeys(scores.method) if m not in (model, 'vae_recon')]
-    cmp = compare_methods(scores, samples.set_index('sample')['sid'], model=model, baselines=others)
+    storms = samples.set_index('sample')['sid']
+    cmp = compare_methods(scores, storms, model=model, baselines=others).assign(family='pixel')
+    cmp = pd.concat([cmp, storm_comparisons(scores, storms, model=model, baselines=others)], ignore_index=True)
     write_csv(cmp, Path(out) / 'comparisons.csv')
     return cmp
 
@@ -398,6 +411,8 @@ def write_figures(out, summary: pd.DataFrame, results: SampleResults, plan: Eval
     save_figure(plot_spectra({k: (freq, spectra.mean(k)) for k in spectra.sum}, res_km=plan.verify_cfg.res_km,
                              title='mean power spectrum over samples and leads'), out / 'figures' / 'spectra.png')
     figs['spectra'] = 'figures/spectra.png'
+    figs.update(write_storm_outputs(out, results.reliability.sum, {k: spectra.mean(k) for k in spectra.sum}, freq,
+                                    plan.eval_leads, res_km=plan.verify_cfg.res_km, threshold_k=cfg.threshold_k))
     results.timings['figures_s'] += time.perf_counter() - t0
     return figs
 
@@ -452,7 +467,11 @@ def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: di
     timings['n_samples'] = info['n_samples']
     timings['per_sample_s'] = (timings['forecast_s'] + timings['ablation_s'] + timings['baselines_s']) / info['n_samples']
     write_text(out / 'eval_config.json', json.dumps(to_jsonable(info), indent=1))
-    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'], comparisons=comparisons)
+    pixel = comparisons[comparisons.family == 'pixel'] if comparisons is not None and 'family' in comparisons else comparisons
+    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'], comparisons=pixel)
+    model = info.get('model_method', 'ldm')
+    add_storm_section(doc, out, summary, [model] + [m for m in info['methods'] if m != model],
+                      threshold_k=info['config']['threshold_k'], comparisons=comparisons, figs=figs)
     timings['report_s'] = time.perf_counter() - t0
     timings['total_s'] = time.perf_counter() - t_start
     write_text(out / 'timings.json', json.dumps(timings, indent=1))
@@ -464,7 +483,8 @@ def _result_paths(out: Path, save_forecasts: bool) -> dict:
     res = dict(out=out, report=out / 'report.md', report_md=out / 'report.md', report_html=out / 'report.html',
                scores=out / 'scores.csv', summary=out / 'summary.csv', samples=out / 'samples.csv',
                comparisons=out / 'comparisons.csv', overlap=out / 'overlap.csv',
-               spectra=out / 'spectra.csv', config=out / 'eval_config.json', timings=out / 'timings.json',
+               spectra=out / 'spectra.csv', spectra_bands=out / 'spectra_bands.csv', reliability=out / 'reliability.csv',
+               config=out / 'eval_config.json', timings=out / 'timings.json',
                figures=sorted((out / 'figures').glob('*.png')))
     if save_forecasts: res.update(forecasts=out / 'forecasts', forecast_index=out / 'forecasts' / 'index.csv')
     return res
@@ -483,7 +503,7 @@ def evaluate(ckpt, store, out, cfg: EvalRunConfig | None = None, *, device=None,
     t0 = time.perf_counter()
     models = load_models(plan, cfg.sampling.use_ema, dev)
     timings = dict(load_s=time.perf_counter() - t0, forecast_s=0.0, ablation_s=0.0, baselines_s=0.0,
-                   scoring_s=0.0, figures_s=0.0, report_s=0.0)
+                   scoring_s=0.0, storm_s=0.0, figures_s=0.0, report_s=0.0)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     staging = fresh_staging(out)

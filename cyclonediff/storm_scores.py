@@ -5,23 +5,39 @@
 # %% ../nbs/05_eval_storm.ipynb #7a0faa41
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import fft as sp_fft
 from scipy import ndimage
 
 # %% auto #0
-__all__ = ['image_centre', 'distance_km', 'storm_region', 'ring_kernels', 'azimuthal_asymmetry', 'find_centre', 'track_centre_px',
-           'centre_error_km', 'found_share', 'intensity_proxy', 'radial_profile', 'profile_rmse', 'storm_scores']
+__all__ = ['image_centre', 'distance_km', 'storm_region', 'ring_kernels', 'azimuthal_asymmetry', 'find_centres', 'find_centre',
+           'track_centre_px', 'centre_error_km', 'found_share', 'intensity_proxy', 'radial_profile', 'profile_rmse',
+           'storm_scores']
 
 # %% ../nbs/05_eval_storm.ipynb #5635f1db
 def image_centre(shape) -> tuple:
     "The (row, col) of the centre of an image of `shape` (the track position at t in a store's crop)."
     return (shape[-2] - 1) / 2.0, (shape[-1] - 1) / 2.0
 
+@functools.lru_cache(maxsize=8)
+def _offsets_km(h: int, w: int, res_km: float) -> np.ndarray:
+    "(2h - 1, 2w - 1) read-only distances (km) from the middle pixel: every integer centre's map is a window of it."
+    r, c = np.ogrid[:2 * h - 1, :2 * w - 1]
+    d = np.hypot(r - (h - 1.0), c - (w - 1.0)) * res_km
+    d.flags.writeable = False
+    return d
+
 def distance_km(shape, centre, res_km: float) -> np.ndarray:
-    "Distance (km) of every pixel of a `shape` (H, W) image from `centre` (row, col), at `res_km` km per pixel."
-    r, c = np.ogrid[:shape[-2], :shape[-1]]
-    return np.hypot(r - centre[0], c - centre[1]) * float(res_km)
+    """Distance (km) of every pixel of a `shape` (H, W) image from `centre` (row, col), at `res_km` km per pixel
+    (read-only: for a whole-pixel centre inside the image it is a window of one cached map, the finder's usual case)."""
+    (h, w), (r0, c0) = shape[-2:], centre
+    if float(r0).is_integer() and float(c0).is_integer() and 0 <= r0 < h and 0 <= c0 < w:
+        r0, c0 = int(r0), int(c0)
+        return _offsets_km(h, w, float(res_km))[h - 1 - r0:2 * h - 1 - r0, w - 1 - c0:2 * w - 1 - c0]
+    r, c = np.ogrid[:h, :w]
+    return np.hypot(r - r0, c - c0) * float(res_km)
 
 # %% ../nbs/05_eval_storm.ipynb #1fb26bcb
 def _filled(tb) -> np.ndarray:
@@ -29,18 +45,20 @@ def _filled(tb) -> np.ndarray:
     tb = np.asarray(tb, dtype='float64')
     if tb.ndim != 2: raise ValueError(f'find_centre: expected one 2-D image (H, W) in kelvin, got shape {tb.shape}')
     ok = np.isfinite(tb)
+    if ok.all(): return tb
     return np.where(ok, tb, np.max(tb[ok]) if ok.any() else 300.0)
 
-def storm_region(cold, guess, res_km: float, search_km: float, min_area_km2: float) -> np.ndarray | None:
+def storm_region(cold, guess, res_km: float, search_km: float, min_area_km2: float, d=None) -> np.ndarray | None:
     """Boolean mask of the connected region of `cold` nearest `guess` (row, col) among those with >= `min_area_km2`
-    within `search_km` of it; None when there is none."""
+    within `search_km` of it; None when there is none. `d`: the distances from `guess` (`distance_km`), if known."""
     lab, n = ndimage.label(cold)
     if n == 0: return None
-    d = distance_km(cold.shape, guess, res_km)
-    near = np.bincount(lab[cold & (d <= search_km)], minlength=n + 1)[1:] * res_km ** 2
-    ids = np.flatnonzero(near >= min_area_km2) + 1
-    if ids.size == 0: return None
-    return lab == ids[np.argmin(ndimage.minimum(d, lab, ids))]
+    d = distance_km(cold.shape, guess, res_km) if d is None else d
+    near = np.bincount(lab[cold & (d <= search_km)], minlength=n + 1) * res_km ** 2
+    near[0] = 0                                                  # label 0 is the warm background
+    ok = near >= min_area_km2
+    if not ok.any(): return None
+    return lab == lab.flat[np.argmin(np.where(ok[lab], d, np.inf))]   # the region of the nearest candidate pixel
 
 # %% ../nbs/05_eval_storm.ipynb #ac2430ce
 def ring_kernels(res_km: float, r_max_km: float = 250.0, ring_km: float = 25.0) -> np.ndarray:
@@ -52,41 +70,63 @@ def ring_kernels(res_km: float, r_max_km: float = 250.0, ring_km: float = 25.0) 
     K = K[K.sum((1, 2)) > 0]
     return K / K.sum((1, 2), keepdims=True)
 
+@functools.lru_cache(maxsize=16)
+def _ring_ffts(res_km: float, r_max_km: float, ring_km: float, shape: tuple) -> tuple:
+    "(FFTs of the flipped ring kernels (K, ...), FFT of their mean): made once per pixel size and FFT shape."
+    kf = sp_fft.rfft2(ring_kernels(res_km, r_max_km, ring_km)[:, ::-1, ::-1], shape)   # correlation = convolution with the flip
+    return kf, kf.mean(0)
+
 def azimuthal_asymmetry(img, res_km: float, r_max_km: float = 250.0, ring_km: float = 25.0) -> np.ndarray:
-    """(H, W): around every pixel, the variance of `img` on each ring of `ring_kernels`, averaged over the rings
-    (edges padded by the nearest value). Ring means of img and img^2 by FFT correlation, var = E[x^2] - E[x]^2."""
-    K = ring_kernels(res_km, r_max_km, ring_km)
-    R = K.shape[-1] // 2
-    p = np.pad(np.asarray(img, dtype='float64'), R, mode='edge')
-    shape = [sp_fft.next_fast_len(n + 2 * R) for n in p.shape]
-    kf = sp_fft.rfft2(K[:, ::-1, ::-1], shape)                           # correlation = convolution with the flip
-    mean = lambda x: sp_fft.irfft2(sp_fft.rfft2(x, shape)[None] * kf, shape)[:, 2 * R:-2 * R or None, 2 * R:-2 * R or None]
-    m1, m2 = mean(p), mean(p * p)
-    H, W = img.shape
-    return np.maximum(m2[:, :H, :W] - m1[:, :H, :W] ** 2, 0).mean(0)
+    """(..., H, W): around every pixel, the variance of `img` on each ring of `ring_kernels`, averaged over the rings
+    (edges padded by the nearest value). Ring means by FFT correlation, var = E[x^2] - E[x]^2; the ring average of
+    E[x^2] is one correlation with the mean kernel, so an image costs K + 1 inverse FFTs (K rings)."""
+    x = np.asarray(img, dtype='float64')
+    x = x - x.mean((-2, -1), keepdims=True)               # variance is shift-free; smaller squares, less round-off
+    R = int(np.ceil(r_max_km / res_km))
+    H, W = x.shape[-2:]
+    p = np.pad(x, [(0, 0)] * (x.ndim - 2) + [(R, R), (R, R)], mode='edge')
+    shape = tuple(sp_fft.next_fast_len(n + 2 * R) for n in p.shape[-2:])
+    kf, kmean = _ring_ffts(float(res_km), float(r_max_km), float(ring_km), shape)
+    crop = lambda y: y[..., 2 * R:2 * R + H, 2 * R:2 * R + W]
+    m2 = crop(sp_fft.irfft2(sp_fft.rfft2(p * p, shape) * kmean, shape))
+    m1 = crop(sp_fft.irfft2(sp_fft.rfft2(p, shape)[..., None, :, :] * kf, shape))
+    return np.maximum(m2 - (m1 ** 2).mean(-3), 0)
 
 # %% ../nbs/05_eval_storm.ipynb #5c882649
-def find_centre(tb, res_km: float, *, guess=None, smooth_km: float = 30.0, cold_k: float = 240.0,
-                search_km: float = 300.0, min_area_km2: float = 10000.0, sym_smooth_km: float = 15.0,
-                work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0):
+def find_centres(images, res_km: float, *, guess=None, smooth_km: float = 30.0, cold_k: float = 240.0,
+                 search_km: float = 300.0, min_area_km2: float = 10000.0, sym_smooth_km: float = 15.0,
+                 work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0, chunk: int = 1) -> list:
+    """The storm centre (row, col) in pixels, or None, of every IR image of `images` (N, H, W) in kelvin of `res_km`
+    km per pixel, all searched from one first guess `guess` (row, col; default the image centre): `find_centre`
+    below, with the smoothing done on the stack, the distances from the guess once, and the FFTs for `chunk` images
+    at once (1 was the fastest on a 16-member stack at 256 px: 6.1 ms per image against 7.8 ms for 8)."""
+    tb = np.stack([_filled(x) for x in images]) if len(images) else np.zeros((0, 1, 1))
+    guess = image_centre(tb.shape) if guess is None else guess
+    s = ndimage.gaussian_filter(tb, (0, smooth_km / res_km, smooth_km / res_km), mode='nearest')
+    d = distance_km(tb.shape, guess, res_km)
+    regions = [storm_region(x < cold_k, guess, res_km, search_km, min_area_km2, d) for x in s]
+    out, todo = [None] * len(regions), [i for i, r in enumerate(regions) if r is not None]
+    if not todo: return out
+    step = max(1, int(round(work_km / res_km)))
+    light = ndimage.gaussian_filter(tb[todo], (0, sym_smooth_km / res_km, sym_smooth_km / res_km), mode='nearest')[:, ::step, ::step]
+    reg = np.stack([regions[i][::step, ::step] for i in todo])
+    pad = int(np.ceil(r_max_km / (res_km * step)))       # only the regions' box and the rings around it (the rings of
+    (r0, r1), (c0, c1) = [(max(ix.min() - pad, 0), ix.max() + pad + 1) for ix in np.nonzero(reg.any(0))]  # a pixel
+    box = np.s_[:, r0:r1, c0:c1]                        # stay inside its own box, so a common box changes nothing)
+    for k in range(0, len(todo), chunk):
+        a = np.where(reg[box][k:k + chunk], azimuthal_asymmetry(light[box][k:k + chunk], res_km * step, r_max_km, ring_km), np.inf)
+        for n, ai in enumerate(a):
+            i, j = np.unravel_index(np.argmin(ai), ai.shape)
+            out[todo[k + n]] = float((i + r0) * step), float((j + c0) * step)
+    return out
+
+def find_centre(tb, res_km: float, *, guess=None, **finder):
     """The storm centre (row, col) in pixels of one IR image `tb` (H, W) in kelvin of `res_km` km per pixel, or
     None when no cold cloud (Tb smoothed by `smooth_km` < `cold_k`) has >= `min_area_km2` within `search_km` of
     the first guess `guess` (row, col; default the image centre). The centre is the most azimuthally symmetric
-    pixel (`azimuthal_asymmetry`) of the cold region nearest the guess, on a grid of about `work_km`."""
-    tb = _filled(tb)
-    guess = image_centre(tb.shape) if guess is None else guess
-    s = ndimage.gaussian_filter(tb, smooth_km / res_km, mode='nearest')
-    region = storm_region(s < cold_k, guess, res_km, search_km, min_area_km2)
-    if region is None: return None
-    step = max(1, int(round(work_km / res_km)))
-    light = ndimage.gaussian_filter(tb, sym_smooth_km / res_km, mode='nearest')[::step, ::step]
-    reg = region[::step, ::step]
-    pad = int(np.ceil(r_max_km / (res_km * step)))               # only the region's box and the rings around it
-    (r0, r1), (c0, c1) = [(max(ix.min() - pad, 0), ix.max() + pad + 1) for ix in np.nonzero(reg)]
-    box = np.s_[r0:r1, c0:c1]
-    a = np.where(reg[box], azimuthal_asymmetry(light[box], res_km * step, r_max_km, ring_km), np.inf)
-    i, j = np.unravel_index(np.argmin(a), a.shape)
-    return float((i + r0) * step), float((j + c0) * step)
+    pixel (`azimuthal_asymmetry`) of the cold region nearest the guess, on a grid of about `work_km`. The
+    parameters (`finder`) and their defaults are those of `find_centres`."""
+    return find_centres(_filled(tb)[None], res_km, guess=guess, **finder)[0]
 
 # %% ../nbs/05_eval_storm.ipynb #16888445
 def track_centre_px(lat0: float, lon0: float, lat: float, lon: float, deg_per_px: float, shape) -> tuple:
@@ -115,14 +155,26 @@ def intensity_proxy(tb, centre, res_km: float, r_mean_km: float = 100.0, r_area_
     return dict(mean_tb=float(tb[inner].mean()) if inner.any() else float('nan'),
                 cold_area_km2=float(((d <= r_area_km) & (tb < cold_k)).sum() * res_km ** 2))
 
+@functools.lru_cache(maxsize=8)
+def _ring_index(h: int, w: int, res_km: float, ring_km: float, n: int) -> np.ndarray:
+    "The ring (0..n, n: beyond the last) of every offset of `_offsets_km(h, w, res_km)`, read-only."
+    k = np.minimum(_offsets_km(h, w, res_km) // ring_km, n).astype(np.intp)
+    k.flags.writeable = False
+    return k
+
 def radial_profile(tb, centre, res_km: float, r_max_km: float = 300.0, ring_km: float = 25.0) -> np.ndarray:
     "Azimuthal-mean Tb on rings [k ring_km, (k+1) ring_km) up to `r_max_km` about `centre` (None -> image centre); NaN for an empty ring."
     tb = np.asarray(tb, dtype='float64')
-    d = distance_km(tb.shape, image_centre(tb.shape) if centre is None else centre, res_km)
+    (h, w), (r0, c0) = tb.shape, image_centre(tb.shape) if centre is None else centre
     n = int(np.ceil(r_max_km / ring_km))
-    k = np.where((d < n * ring_km) & np.isfinite(tb), (d // ring_km).astype(int), n)
-    cnt = np.bincount(k.ravel(), minlength=n + 1)[:n]
-    tot = np.bincount(k.ravel(), weights=np.nan_to_num(tb).ravel(), minlength=n + 1)[:n]
+    if float(r0).is_integer() and float(c0).is_integer() and 0 <= r0 < h and 0 <= c0 < w:     # a window of a cached map
+        k = _ring_index(h, w, float(res_km), float(ring_km), n)[h - 1 - int(r0):2 * h - 1 - int(r0), w - 1 - int(c0):2 * w - 1 - int(c0)].ravel()
+    else:
+        k = np.minimum(distance_km(tb.shape, (r0, c0), res_km) // ring_km, n).astype(np.intp).ravel()   # ring n: beyond r_max_km
+    ok = np.isfinite(tb).ravel()
+    if not ok.all(): k = np.where(ok, k, n)                         # missing pixels: out of every ring
+    cnt = np.bincount(k, minlength=n + 1)[:n]
+    tot = np.bincount(k, weights=np.where(ok, tb.ravel(), 0.0), minlength=n + 1)[:n]
     with np.errstate(invalid='ignore', divide='ignore'): return tot / cnt
 
 def profile_rmse(forecast, truth, c_forecast, c_truth, res_km: float, r_max_km: float = 300.0, ring_km: float = 25.0) -> float:
@@ -141,7 +193,7 @@ def storm_scores(forecast_members, truth, res_km: float, guesses=None, leads=Non
     for i, lead in enumerate(leads):
         g = None if guesses is None else tuple(guesses[i])
         ct = find_centre(tr[i], res_km, guess=g, **finder)
-        cs = [find_centre(m, res_km, guess=g, **finder) for m in fm[:, i]]
+        cs = find_centres(fm[:, i], res_km, guess=g, **finder)
         found = [c for c in cs if c is not None]
         pt = intensity_proxy(tr[i], ct, res_km)
         pm = [intensity_proxy(m, c, res_km) for m, c in zip(fm[:, i], cs)]

@@ -39,7 +39,7 @@ for part in "${@:-step}"; do case "$part" in
     cp /tmp/cc20/compile_curve.json "$O/compile_curve_fused.json" ;;
   vaecurve)
     t 420 python benchmarks/compile_curve.py --out /tmp/cv20 --cfg configs/gpu.yaml --stage vae --steps ${CURVE_STEPS:-300} \
-      --samples 1024 --variants old=train.seed=0 old_seed1=train.seed=1 fused=train.seed=0,vae.fused_norm=true
+      --samples 1024 --variants old=vae.fused_norm=false old_seed1=vae.fused_norm=false,train.seed=1 fused=vae.fused_norm=true
     cp /tmp/cv20/compile_curve.json "$O/vae_curve_fused.json" ;;
   vaeprof)
     t 200 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl \

@@ -43,7 +43,7 @@ def build(path: str, a, device):
     fast = path != 'seed' and device.type == 'cuda'
     torch.backends.cudnn.benchmark = fast                  # the trainer's train.cudnn_benchmark (the seeds left it off)
     torch._dynamo.reset()
-    extra = ['vae.fused_norm=true'] if 'fused' in mods else []
+    extra = ['vae.fused_norm=true' if 'fused' in mods else 'vae.fused_norm=false']   # the default is on since issue 20's curve
     cfg = load_config(a.cfg, ON + extra + [f'train.channels_last={str(fast).lower()}', f'data.image_size={a.size}'])
     torch.manual_seed(0)
     stage = VAEStage(cfg)

@@ -5,6 +5,7 @@
 # %% ../nbs/00b_store_dask.ipynb #b9a5d3e5
 from __future__ import annotations
 
+import ctypes
 import functools
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -19,11 +20,11 @@ from .store import (SampleCutter, Sources, SplitConfig, build_part, finish_build
                                start_build)
 
 # %% auto #0
-__all__ = ['time_blocks', 'patch_key', 'file_requests', 'cut_file', 'pick', 'CropCutter', 'cut_block', 'dask_client',
-           'cut_on_cluster', 'build_store_dask', 'store_differences']
+__all__ = ['time_blocks', 'patch_key', 'file_requests', 'keep_freed_memory', 'cut_file', 'pick', 'CropCutter', 'cut_block',
+           'dask_client', 'cut_on_cluster', 'build_store_dask', 'store_differences']
 
 # %% ../nbs/00b_store_dask.ipynb #f2acc1e7
-def time_blocks(todo: pd.DataFrame, block_h: int = 24) -> list[pd.DataFrame]:
+def time_blocks(todo: pd.DataFrame, block_h: int = 12) -> list[pd.DataFrame]:
     "The samples `todo` grouped by the `block_h`-hour window of their time t, in time order (each sample in one block)."
     if block_h <= 0 or block_h % 3: raise ValueError(f'time_blocks: block_h must be a positive multiple of 3 h, got {block_h}')
     if not len(todo): return []
@@ -46,9 +47,18 @@ def file_requests(blocks: list, ir: pd.Series, cfg: DataConfig) -> dict:
     return out
 
 # %% ../nbs/00b_store_dask.ipynb #30644433
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse in this process (cheap: called by every task; False without glibc). dask's
+    nanny starts workers with MALLOC_TRIM_THRESHOLD_=65536, which also fixes the mmap threshold at 128 KiB: every
+    patch-size array is then mapped and unmapped afresh, and the page faults cost as much CPU as the cutting itself."""
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False
+    return bool(libc.mallopt(-1, 256 << 20) and libc.mallopt(-3, 32 << 20))   # M_TRIM_THRESHOLD, M_MMAP_THRESHOLD (max)
+
 def cut_file(path: str, requests: dict, cfg: dict) -> dict:
     """{block: {patch key: (kelvin, valid mask) or the read error}}: the patches `requests` ({block: [patch keys]})
     asks of one GridSat file, which is opened once."""
+    keep_freed_memory()
     cfg = DataConfig(**cfg)
     try: da = open_gridsat(path)
     except (ValueError, KeyError, OSError) as e: return {b: {k: e for k in ks} for b, ks in requests.items()}
@@ -78,6 +88,7 @@ class CropCutter(SampleCutter):
 
 def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, *crop_parts) -> list:
     "Cut and write the samples `recs` of one block from the gathered patches (`pick` results). Returns [(slot, status)]."
+    keep_freed_memory()
     crops = {k: v for part in crop_parts for k, v in part.items()}
     return build_part(zarr_path, era5_paths, cfg, recs, {}, cutter=functools.partial(CropCutter, crops))
 
@@ -101,7 +112,7 @@ def _era5_of(recs: list, e_files: dict, cfg: DataConfig) -> list:
     need = {r['time'] + dt for r in recs for dt, _ in sample_frames(cfg)}
     return [f for f, vt in e_files.items() if any(ts & need for ts in vt.values())]
 
-def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg: DataConfig, *, block_h: int = 24,
+def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg: DataConfig, *, block_h: int = 12,
                    in_flight: int | None = None, progress: bool = True, on_sample=None, desc: str = 'building'):
     "Cut and write the samples `todo` on the cluster of `client`: file tasks, then block tasks (see above)."
     from distributed import as_completed
@@ -130,7 +141,7 @@ def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg:
 
 # %% ../nbs/00b_store_dask.ipynb #00427e8b
 def build_store_dask(sources: Sources, out, cfg: DataConfig | None = None, *, splits: SplitConfig | None = None,
-                     scheduler='local', workers: int | None = None, block_h: int = 24, in_flight: int | None = None,
+                     scheduler='local', workers: int | None = None, block_h: int = 12, in_flight: int | None = None,
                      progress: bool = True, dtype: str = 'float32', compression: str = 'lz4', overwrite: bool = False,
                      on_sample=None) -> Path:
     """`build_store` on dask.distributed: each GridSat file opened once, each sample written by one task. Resumes

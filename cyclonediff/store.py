@@ -22,9 +22,9 @@ from .readers import (era5_file_times, era5_times, gridsat_files, open_era5, ope
 
 # %% auto #0
 __all__ = ['SPLITS', 'STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'REPAIR_FILE', 'Sources',
-           'sources_from_world', 'SplitConfig', 'storm_hash', 'assign_splits', 'time_str', 'sample_index',
-           'SampleSkipped', 'zarr_path', 'compute_stats', 'write_stats', 'load_stats', 'read_manifest', 'build_store',
-           'inspect_store']
+           'sources_from_world', 'SplitConfig', 'storm_hash', 'assign_splits', 'time_str', 'sample_frames',
+           'sample_index', 'SampleSkipped', 'SampleCutter', 'build_part', 'zarr_path', 'compute_stats', 'write_stats',
+           'load_stats', 'read_manifest', 'Build', 'start_build', 'finish_build', 'build_store', 'inspect_store']
 
 # %% ../nbs/00b_store.ipynb #2e5f55e9
 def _pathlike(x):
@@ -152,7 +152,7 @@ def time_str(t) -> str:
     "The sample time format of the item contract: 'YYYY-MM-DD HH_MM_SS'."
     return pd.Timestamp(t).strftime('%Y-%m-%d %H_%M_%S')
 
-def _frames(cfg: DataConfig):
+def sample_frames(cfg: DataConfig):
     "[(offset, role)] of the IR frames of a sample: t, the earlier frames, then the leads."
     return ([(pd.Timedelta(0), 't')] + [(-pd.Timedelta(hours=3 * k), f't-{3 * k}h') for k in range(1, cfg.history + 1)]
             + [(pd.Timedelta(hours=h), f't+{h}h') for h in cfg.leads_h])
@@ -177,7 +177,7 @@ def sample_index(sources: Sources, cfg: DataConfig | None = None, splits: SplitC
     e_have = set(era5_times(sources.era5, evars))
     storms = tracks.groupby('sid', sort=True).agg(name=('name', 'first'), season=('season', 'first'), start=('time', 'min'), end=('time', 'max')).reset_index()
     split_of = assign_splits(storms, splits)
-    frames = _frames(cfg)
+    frames = sample_frames(cfg)
     e_frames = [f for f in frames if not f[1].startswith('t-')]
     rows = []
     for storm in storms.itertuples(index=False):
@@ -211,7 +211,7 @@ class SampleSkipped(Exception):
     def __init__(self, code: str, msg: str):
         super().__init__(msg); self.code = code
 
-class _Cutter:
+class SampleCutter:
     "Cuts the samples of one storm (in time order), caching IR frames and ERA5 channel fields."
     def __init__(self, ir_files: dict, era5_paths, cfg: DataConfig, times_needed):
         self.cfg, self.ir_files, self.era5_paths = cfg, {pd.Timestamp(k): v for k, v in ir_files.items()}, era5_paths
@@ -222,6 +222,10 @@ class _Cutter:
             if t not in self.ir_files: raise SampleSkipped('missing_ir', f'no GridSat-B1 file for {t}')
             self._ir[t] = open_gridsat(self.ir_files[t]).sel(time=t)
         return self._ir[t]
+
+    def ir_patch(self, t, lat, lon):
+        "(kelvin, valid mask) of the IR frame at `t` on the patch grid centred on (lat, lon)."
+        return storm_patch(self.ir(t), lat, lon, self.cfg.patch_size, self.cfg.res)
 
     def era5_field(self, ch, t):
         if self._era5 is None:
@@ -238,9 +242,9 @@ class _Cutter:
         "The arrays of the sample at `t` centred on (lat, lon); raises `SampleSkipped` with the reason."
         cfg, n, S = self.cfg, self.cfg.patch_size, self.cfg.image_size
         xs, masks, fills, n_clip = [], [], [], 0
-        for dt, role in _frames(cfg):
+        for dt, role in sample_frames(cfg):
             tt = t + dt
-            raw, m = storm_patch(self.ir(tt), lat, lon, n, cfg.res)
+            raw, m = self.ir_patch(tt, lat, lon)
             fill = float(1.0 - m.mean())
             if fill > cfg.max_fill_frac:
                 raise SampleSkipped('too_much_fill', f'{fill:.1%} of the IR patch at {tt} ({role}) is missing '
@@ -296,7 +300,7 @@ def _create_zarr(path: Path, samples: pd.DataFrame, cfg: DataConfig, dtype: str,
     for name in ('lat', 'lon'):
         g.create_array(name, shape=(N,), chunks=(max(N, 1),), dtype='float64', fill_value=np.nan)[:] = samples[name].to_numpy(float)
     g.attrs.update(dict(info, channels=list(cfg.era5_channels), leads_h=list(cfg.leads_h), history=cfg.history,
-                        frames=[r for _, r in _frames(cfg)], complete=False))
+                        frames=[r for _, r in sample_frames(cfg)], complete=False))
     return g
 
 # %% ../nbs/00b_store.ipynb #2155e9f9
@@ -317,9 +321,9 @@ def _write_sample(arrs: dict, slot: int, s: dict | SampleSkipped):
         arrs['status'][slot], arrs['reason'][slot] = 1, ''
     arrs['done'][slot] = True
 
-def _build_part(zarr_path: str, era5_paths, cfg: dict, part: list, ir_files: dict, on_done=None) -> list:
-    """Cut and write the samples `part` (dicts with slot, time, lat, lon) of one storm, in time order.
-    Returns [(slot, status)]. Run in the main process or in a worker process."""
+def build_part(zarr_path: str, era5_paths, cfg: dict, part: list, ir_files: dict, on_done=None, cutter=SampleCutter) -> list:
+    """Cut and write the samples `part` (dicts with slot, time, lat, lon) of one storm, in time order, with a `cutter`
+    (a `SampleCutter` class or a factory of the same arguments). Returns [(slot, status)]. Run here or in a worker."""
     import zarr
     cfg = DataConfig(**cfg)
     g = zarr.open_group(zarr_path, mode='r+')
@@ -327,7 +331,7 @@ def _build_part(zarr_path: str, era5_paths, cfg: dict, part: list, ir_files: dic
     part = sorted(part, key=lambda r: r['time'])
     leads = [pd.Timedelta(hours=h) for h in cfg.leads_h]
     need = [pd.Timestamp(r['time']) + dt for r in part for dt in [pd.Timedelta(0)] + leads]
-    cutter, out = _Cutter(ir_files, era5_paths, cfg, need), []
+    cutter, out = cutter(ir_files, era5_paths, cfg, need), []
     for i, r in enumerate(part):
         t = pd.Timestamp(r['time'])
         try:
@@ -455,19 +459,19 @@ def _open_partial(partial: Path, samples: pd.DataFrame, cfg: DataConfig, dtype: 
     return zarr.open_group(zp, mode='r+')
 
 def _storm_parts(todo: pd.DataFrame, sources: Sources, cfg: DataConfig) -> list:
-    "[(sample records, {time: IR file}, ERA5 files)] per storm: the arguments of one `_build_part` call."
+    "[(sample records, {time: IR file}, ERA5 files)] per storm: the arguments of one `build_part` call."
     ir = gridsat_files(sources.gridsat)
     e_files = era5_file_times(sources.era5) if len(todo) else {}
     parts = []
     for sid, grp in todo.groupby('sid', sort=True):
         recs = [dict(slot=int(r.slot), time=r.time, lat=float(r.lat), lon=float(r.lon)) for r in grp.itertuples()]
-        need = {r['time'] + dt for r in recs for dt, _ in _frames(cfg)}
+        need = {r['time'] + dt for r in recs for dt, _ in sample_frames(cfg)}
         era5 = [f for f, vt in e_files.items() if any(ts & need for ts in vt.values())]   # only the files this storm needs
         parts.append((recs, {str(t): ir[t] for t in need if t in ir.index}, era5))
     return parts
 
 def _cut_parts(zp: Path, parts: list, cfg: DataConfig, *, workers: int, total: int, desc: str, progress: bool, on_sample):
-    "Run `_build_part` over the storms' `parts`, here or in `workers` spawned processes, with a progress bar."
+    "Run `build_part` over the storms' `parts`, here or in `workers` spawned processes, with a progress bar."
     from tqdm.auto import tqdm
     args = (str(zp), asdict(cfg))
     with tqdm(total=total, desc=desc, disable=not progress, unit='sample') as bar:
@@ -475,12 +479,12 @@ def _cut_parts(zp: Path, parts: list, cfg: DataConfig, *, workers: int, total: i
             bar.update(1)
             if on_sample is not None: on_sample(slot)
         if workers <= 0:
-            for recs, files, era5 in parts: _build_part(args[0], era5, args[1], recs, files, on_done=tick)
+            for recs, files, era5 in parts: build_part(args[0], era5, args[1], recs, files, on_done=tick)
         else:
             import multiprocessing as mp
             from concurrent.futures import ProcessPoolExecutor, as_completed
             with ProcessPoolExecutor(workers, mp_context=mp.get_context('spawn'), initializer=_worker_init) as ex:
-                futs = [ex.submit(_build_part, args[0], era5, args[1], recs, files) for recs, files, era5 in parts]
+                futs = [ex.submit(build_part, args[0], era5, args[1], recs, files) for recs, files, era5 in parts]
                 for f in as_completed(futs):
                     for slot, _ in f.result(): tick(slot)
 
@@ -511,13 +515,14 @@ def _complete(g, partial: Path, out: Path, samples: pd.DataFrame, skipped: pd.Da
     os.replace(partial, out)
 
 # %% ../nbs/00b_store.ipynb #c3da60d2
-def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits: SplitConfig | None = None,
-                workers: int = 0, progress: bool = True, dtype: str = 'float32', compression: str = 'lz4',
-                overwrite: bool = False, on_sample=None) -> Path:
-    """Cut every sample of `sources` into the store folder `out` (see the layout above) and return its path.
-    Resumes an interrupted build from `<out>.partial`; a complete store with the same configuration is returned as is,
-    after re-cutting the samples `cyclonediff data verify` listed as bad in its `repair.csv` (if any)."""
-    cfg, splits = cfg or DataConfig(), splits or SplitConfig()
+@dataclass
+class Build:
+    "An open build (from `start_build`): the index, the partial store and the samples still to cut."
+    out: Path; partial: Path; group: object; samples: pd.DataFrame; skipped: pd.DataFrame; info: dict; todo: pd.DataFrame
+
+def start_build(sources: Sources, out, cfg: DataConfig, splits: SplitConfig, *, dtype: str = 'float32',
+                compression: str = 'lz4', overwrite: bool = False) -> Build | None:
+    "The index, the check against a store at `out` and the partial build to resume or create; None: `out` is complete."
     if dtype not in ('float32', 'float16'): raise ValueError(f"build_store: dtype must be 'float32' or 'float16', got {dtype!r}")
     _compressors(compression)
     out = Path(out)
@@ -528,16 +533,30 @@ def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits:
         if empty:
             import warnings
             warnings.warn(f'build_store: split(s) {empty} hold no samples ({samples.sid.nunique()} storms with samples); '
-                          "with few storms use SplitConfig(method='rank') (the default)", stacklevel=2)
+                          "with few storms use SplitConfig(method='rank') (the default)", stacklevel=3)
     info = _build_info(sources, cfg, splits, dtype, samples, compression)
-    if _existing_store(out, info, overwrite) and not _reopen_for_repair(out, partial): return out
+    if _existing_store(out, info, overwrite) and not _reopen_for_repair(out, partial): return None
     g = _open_partial(partial, samples, cfg, dtype, info, overwrite)
     done = g['done'][:] if len(samples) else np.zeros(0, bool)
-    todo = samples[~done]
-    _cut_parts(partial / 'store.zarr', _storm_parts(todo, sources, cfg), cfg, workers=workers, total=len(todo),
-               desc=f'building {out.name}', progress=progress, on_sample=on_sample)
-    _complete(g, partial, out, samples, skipped, info)
-    return out
+    return Build(out, partial, g, samples, skipped, info, samples[~done])
+
+def finish_build(b: Build, **extra) -> Path:
+    "Manifest, stats, config (`info` and the `extra` fields) and the atomic publish of a build whose samples are all done."
+    _complete(b.group, b.partial, b.out, b.samples, b.skipped, dict(b.info, **extra))
+    return b.out
+
+def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits: SplitConfig | None = None,
+                workers: int = 0, progress: bool = True, dtype: str = 'float32', compression: str = 'lz4',
+                overwrite: bool = False, on_sample=None) -> Path:
+    """Cut every sample of `sources` into the store folder `out` (see the layout above) and return its path.
+    Resumes an interrupted build from `<out>.partial`; a complete store with the same configuration is returned as is,
+    after re-cutting the samples `cyclonediff data verify` listed as bad in its `repair.csv` (if any)."""
+    cfg, splits = cfg or DataConfig(), splits or SplitConfig()
+    b = start_build(sources, out, cfg, splits, dtype=dtype, compression=compression, overwrite=overwrite)
+    if b is None: return Path(out)
+    _cut_parts(b.partial / 'store.zarr', _storm_parts(b.todo, sources, cfg), cfg, workers=workers, total=len(b.todo),
+               desc=f'building {b.out.name}', progress=progress, on_sample=on_sample)
+    return finish_build(b)
 
 # %% ../nbs/00b_store.ipynb #217e7def
 def inspect_store(path) -> str:

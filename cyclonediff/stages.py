@@ -25,7 +25,8 @@ from .monitors import psnr, save_image_grid
 __all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
            'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
            'reconstruction_checks', 'measure_scaling_factor', 'VAEStage', 'keyed_draws', 'vae_source', 'TargetLatents',
-           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'LDMStage', 'make_stage', 'compile_mode_for']
+           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'denoised_pair', 'LDMStage', 'make_stage',
+           'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -384,6 +385,15 @@ class LDMPairs:
         return ldm_pair(batch, self.cfg, lag)
 
 # %% ../nbs/03e_stages.ipynb #b704b2c9
+def denoised_pair(targets: TargetLatents, vae, cfg: RunConfig, batch, sample: bool = True) -> tuple:
+    """(what stage 2's UNet learns to generate for `batch`: the target's scaled latent, or its change from the newest
+    input frame's (`unet.target`); the decoder of the UNet's clean estimate, x0_hat / scaling_factor -> image)."""
+    z_next, u, sf = targets(batch, sample), cfg.unet, targets.scaling_factor
+    if u.target == 'frame': return z_next, vae.decode
+    z_now = latest_latent(vae, batch['gridsat'], cfg.vae)
+    return denoising_target(z_next, z_now, u), lambda d: vae.decode((z_now + d * sf / u.change_scale) / sf)
+
+# %% ../nbs/03e_stages.ipynb #0290e54b
 class LDMStage(LDMPairs, Stage):
     "Stage 2: conditional latent diffusion on a frozen VAE; CFG dropout; EMA of the UNet."
     name = 'ldm'
@@ -423,13 +433,7 @@ class LDMStage(LDMPairs, Stage):
         self.unet_train.train(mode)
         self.vae.eval(); self.loss.eval()
 
-    def denoised(self, batch, sample: bool = True) -> tuple:
-        """(what the UNet learns to generate for `batch`: the target's scaled latent or its change from the newest
-        input frame's, `unet.target`; the decoder of the UNet's clean estimate, x0_hat / scaling_factor -> image)."""
-        z_next, u = self.targets(batch, sample), self.cfg.unet
-        if u.target == 'frame': return z_next, self.vae.decode
-        z_now = latest_latent(self.vae, batch['gridsat'], self.cfg.vae)
-        return denoising_target(z_next, z_now, u), lambda d: self.vae.decode((z_now + d * self.scaling_factor / u.change_scale) / self.scaling_factor)
+    def denoised(self, batch, sample: bool = True) -> tuple: return denoised_pair(self.targets, self.vae, self.cfg, batch, sample)
 
     def losses(self, batch, step: int, epoch: float):
         batch = self.pairs(batch)

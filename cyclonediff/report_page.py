@@ -279,7 +279,13 @@ def skill_sentences(cmp: pd.DataFrame, model: str = 'ldm') -> list:
         out.append(f"Against {base}, `{model}` is " + '; '.join(parts) + '.')
     return out
 
-# %% ../nbs/05c_report_page.ipynb #eb60e249
+# %% ../nbs/05c_report_page.ipynb #e06f8a15
+def _skill_summary(cmp: pd.DataFrame, model: str) -> str:
+    n = int(cmp.p.notna().sum())
+    return (f" In short (model - baseline in K with its storm-block 95 % interval; better or worse: Holm-adjusted p < 0.05 "
+            f"over the {n} comparisons of the table below): " + ' '.join(skill_sentences(cmp, model)))
+
+# %% ../nbs/05c_report_page.ipynb #6b9d2194
 def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *, threshold_k: float = 220.0,
                  comparisons: pd.DataFrame | None = None) -> Doc:
     "The report (a Doc) from the summary table, the run's facts (`info`), the figure paths, the timings (and comparisons)."
@@ -290,8 +296,8 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
     doc.paragraph(f"Ensemble forecasts of storm-centred infrared brightness temperature (GridSat-B1 window channel, K) "
                   f"by the latent diffusion model, verified on **{info['n_samples']} {info['config']['split']} samples** "
                   f"of **{_storms(info['n_storms'])}**" + (' of the **synthetic storm world**' if info.get('world') else '')
-                  + ' that the model never saw in training, beside persistence and the pySTEPS baselines. '
-                  + ' '.join(skill_sentences(comparisons, model) if comparisons is not None and len(comparisons) else []))
+                  + ' that the model never saw in training, beside persistence and the pySTEPS baselines.'
+                  + (_skill_summary(comparisons, model) if comparisons is not None and len(comparisons) else ''))
     for line in information_lines(info): doc.paragraph(line)
     if info.get('overlap'): doc.paragraph(overlap_sentence(info['overlap']))
     doc.heading(1, 'Setup').bullets(_setup_bullets(info, order, timings))

@@ -96,10 +96,10 @@ def config_dir() -> Path:
     if not d.is_dir(): raise FileNotFoundError(f'{d}: configs/ not found; install from a source checkout (pip install -e .)')
     return d
 
-DEMO_QUICK = dict(cfg='tiny.yaml', world=dict(n_storms=5, days=3), vae_epochs=2, ldm_epochs=2, ablation=False,
+DEMO_QUICK = dict(cfg='tiny.yaml', world=dict(n_storms=5, days=3), workers=0, vae_epochs=2, ldm_epochs=2, ablation=False,
                   guidance=dict(scales=(1.0, 2.0), leads=(6,), max_samples=1, members=2, steps=3),
                   eval=dict(members=2, steps=5, max_samples=2, baselines=('persistence', 'extrapolation')))
-DEMO_FULL = dict(cfg='demo.yaml', world=dict(n_storms=15, days=6), vae_epochs=None, ldm_epochs=None, ablation=True,
+DEMO_FULL = dict(cfg='demo.yaml', world=dict(n_storms=15, days=6), workers=2, vae_epochs=20, ldm_epochs=60, ablation=True,
                  guidance=dict(scales=(1.0, 1.5, 2.5), leads=(12, 24), max_samples=8, members=8, steps=10),
                  eval=dict(max_samples=24, members=8, steps=10, leads=(3, 6, 12, 24)))   # baselines: the evaluation's
 DEMO_SPLITS = (0.6, 0.2, 0.2)    # train, val, test storms: 15 storms give 3 validation and 3 test storms
@@ -130,11 +130,12 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
     world = out / 'world'
     if not (world / '.done').exists():
         log(f'[1/{n}] synthetic storm world -> {world}')
-        make_world(world, world_preset('demo', **plan['world']), progress=True)
+        make_world(world, world_preset('demo', **plan['world']), workers=plan['workers'], progress=True)
         write_text(world / '.done', 'done\n')
     store = out / 'store'
     log(f'[2/{n}] sample store -> {store}')
-    build_store(sources_from_world(world), store, base.data, splits=SplitConfig(fractions=DEMO_SPLITS), progress=True)
+    build_store(sources_from_world(world), store, base.data, splits=SplitConfig(fractions=DEMO_SPLITS), workers=plan['workers'],
+                progress=True)
     def run_cfg(stage, name):
         ov = common + [f'train.stage={stage}', 'train.dataset=store', f'train.store={store}',
                        f'train.out_dir={out / "runs" / name}', f'train.vae_ckpt={out / "runs" / "vae"}']

@@ -121,11 +121,7 @@ def paired_ci(sc, a: str, b: str, lead: int, kind: str, metric: str) -> str:
     return f'[{ci.low:.3g}, {ci.high:.3g}] ({len(d)} samples)'
 
 
-def pick_guidance(tried: dict) -> float:
-    "Lowest CRPS among the scales with spread-skill in [0.8, 1.2]; if none is, the spread-skill closest to 1."
-    ok = {g: r for g, r in tried.items() if 0.8 <= r['ssr'] <= 1.2}
-    if ok: return min(ok, key=lambda g: ok[g]['crps'])
-    return min(tried, key=lambda g: abs(tried[g]['ssr'] - 1) if tried[g]['ssr'] == tried[g]['ssr'] else float('inf'))
+from cyclonediff.demo import pick_guidance   # noqa: E402  (the rule lives in the package: nbs/05g_demo.ipynb)
 
 
 def table(out: Path) -> str:

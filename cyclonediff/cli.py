@@ -8,7 +8,8 @@ import argparse, dataclasses, sys
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_QUICK', 'DEMO_FULL', 'inspect_path', 'config_dir', 'run_demo', 'add_eval_arguments', 'make_parser', 'main']
+__all__ = ['DEMO_QUICK', 'DEMO_FULL', 'DEMO_SPLITS', 'inspect_path', 'config_dir', 'run_demo', 'add_eval_arguments',
+           'make_parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #e4894575
 from .fetch import fetch_plan, format_plan   # light: the standard library only
@@ -52,10 +53,13 @@ def config_dir() -> Path:
     if not d.is_dir(): raise FileNotFoundError(f'{d}: configs/ not found; install from a source checkout (pip install -e .)')
     return d
 
-DEMO_QUICK = dict(world=dict(n_storms=3, days=3), vae_epochs=2, ldm_epochs=2, ablation=False,
+DEMO_QUICK = dict(cfg='tiny.yaml', world=dict(n_storms=5, days=3), workers=0, vae_epochs=2, ldm_epochs=2, ablation=False,
+                  guidance=dict(scales=(1.0, 2.0), leads=(6,), max_samples=1, members=2, steps=3),
                   eval=dict(members=2, steps=5, max_samples=2, baselines=('persistence', 'extrapolation')))
-DEMO_FULL = dict(world=dict(days=6), vae_epochs=30, ldm_epochs=40, ablation=True,
-                 eval=dict(max_samples=12))           # the ensemble and the baselines: the evaluation's defaults
+DEMO_FULL = dict(cfg='demo.yaml', world=dict(n_storms=15, days=6), workers=2, vae_epochs=20, ldm_epochs=60, ablation=True,
+                 guidance=dict(scales=(1.0, 1.5, 2.5), leads=(12, 24), max_samples=8, members=8, steps=10),
+                 eval=dict(max_samples=24, members=8, steps=10, leads=(3, 6, 12, 24)))   # baselines: the evaluation's
+DEMO_SPLITS = (0.6, 0.2, 0.2)    # train, val, test storms: 15 storms give 3 validation and 3 test storms
 
 def _train_ablation(cfg, resume: bool = False) -> Path:
     "Stage 2 of `cfg` trained on its data sets with the ERA5 inputs zeroed (the ablation's model) -> final checkpoint."
@@ -65,27 +69,30 @@ def _train_ablation(cfg, resume: bool = False) -> Path:
     return train(cfg, resume, train_ds=NoERA5(tr), val_ds=NoERA5(va) if va is not None else None)
 
 def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Path:
-    "Synthetic world -> store -> VAE -> LDM (and its no-ERA5 ablation) -> ensemble forecasts, verification and the report."
+    """Synthetic world -> store -> VAE -> LDM (and its no-ERA5 ablation) -> guidance chosen on the validation storms
+    -> ensemble forecasts of the test storms, verification and the report."""
     from cyclonediff.world import make_world, world_preset
-    from cyclonediff.store import build_store, sources_from_world
+    from cyclonediff.store import SplitConfig, build_store, sources_from_world
     from cyclonediff.files import write_text
     from cyclonediff.configs import load_config
     from cyclonediff.trainer import train
     from cyclonediff.evaluation import evaluate
+    from cyclonediff.demo import choose_guidance
     plan = DEMO_QUICK if quick else DEMO_FULL
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
-    cfg = cfg or config_dir() / 'tiny.yaml'
+    cfg = cfg or config_dir() / plan['cfg']
     common = ['data.history=1']   # one earlier frame: pySTEPS extrapolation needs two
     base = load_config(cfg, common)
-    n = 6 if plan['ablation'] else 5
+    n = 7 if plan['ablation'] else 6
     world = out / 'world'
     if not (world / '.done').exists():
         log(f'[1/{n}] synthetic storm world -> {world}')
-        make_world(world, world_preset('demo', **plan['world']), progress=True)
+        make_world(world, world_preset('demo', **plan['world']), workers=plan['workers'], progress=True)
         write_text(world / '.done', 'done\n')
     store = out / 'store'
     log(f'[2/{n}] sample store -> {store}')
-    build_store(sources_from_world(world), store, base.data, progress=True)
+    build_store(sources_from_world(world), store, base.data, splits=SplitConfig(fractions=DEMO_SPLITS), workers=plan['workers'],
+                progress=True)
     def run_cfg(stage, name):
         ov = common + [f'train.stage={stage}', 'train.dataset=store', f'train.store={store}',
                        f'train.out_dir={out / "runs" / name}', f'train.vae_ckpt={out / "runs" / "vae"}']
@@ -100,8 +107,14 @@ def run_demo(out='demo_out', *, quick: bool = False, cfg=None, log=print) -> Pat
         run = run_cfg('ldm', 'ldm_no_era5')
         log(f'[5/{n}] train the ablation without ERA5 -> {run.train.out_dir}')
         ckpts['ablation'] = _train_ablation(run, resume=True)
+    log(f'[{n - 1}/{n}] guidance scale chosen on the validation storms -> {out / "guidance"}')
+    g = dict(plan['guidance'])
+    picked = choose_guidance(ckpts['ldm'], store, out / 'guidance', g.pop('scales'), **g)
+    log(f"guidance {picked['chosen']:g} (validation CRPS, spread/skill: "
+        + ', '.join(f"{k}: {v['crps']:.2f} K, {v['ssr']:.2f}" for k, v in picked['tried'].items()) + ')')
     log(f'[{n}/{n}] ensemble forecasts, verification and report -> {out / "eval"}')
-    res = evaluate(ckpts['ldm'], store, out / 'eval', ablation_ckpt=ckpts.get('ablation'), **plan['eval'])
+    res = evaluate(ckpts['ldm'], store, out / 'eval', ablation_ckpt=ckpts.get('ablation'), guidance=picked['chosen'],
+                   **plan['eval'])
     report = Path(res['report_html'])
     log(f'report: {report}')
     return report

@@ -19,7 +19,7 @@ from .overlap import overlap_sentence
 
 # %% auto #0
 __all__ = ['HEADLINE', 'REFERENCES', 'SCORE_MEANINGS', 'headline_scale', 'headline_table', 'best_mask', 'format_cell', 'Doc',
-           'information_lines', 'comparison_table', 'build_report']
+           'information_lines', 'comparison_table', 'skill_sentences', 'build_report']
 
 # %% ../nbs/05c_report_page.ipynb #d6c75a04
 HEADLINE = (('mae', 'MAE (K)', 'mean', 'min'), ('rmse', 'RMSE (K)', 'mean', 'min'),
@@ -258,7 +258,34 @@ def comparison_table(cmp: pd.DataFrame) -> pd.DataFrame:
                          'model - baseline (K)': cmp['diff'], '95 % interval (K)': [ci(r) for r in cmp.itertuples()],
                          'p (Holm)': cmp.p_holm, 'decision': cmp.decision})
 
-# %% ../nbs/05c_report_page.ipynb #accdc85e
+# %% ../nbs/05c_report_page.ipynb #f41a7c4d
+_SKILL_CLAUSES = (('model better', 'better'), ('no significant difference', 'not significantly different'),
+                  ('baseline better', 'worse'), ('too few storms', 'without an interval (one storm)'))
+
+def _skill_item(r) -> str:
+    score = 'CRPS' if r.member == 'ens' else f'{r.member} {r.metric.upper()}'
+    ci = f' [{r.low:+.2f}, {r.high:+.2f}]' if np.isfinite(r.low) else ''
+    return f"{score} at +{r.lead:g} h ({r['diff']:+.2f} K{ci})"
+
+def skill_sentences(cmp: pd.DataFrame, model: str = 'ldm') -> list:
+    """One sentence per baseline of `comparisons.csv` (`stats.compare_methods`): on which scores and leads the model is
+    better, not significantly different, worse, with model - baseline (K) and its 95 % storm-block interval."""
+    out = []
+    for base, rows in cmp.groupby('baseline', sort=False):
+        parts = []
+        for decision, words in _SKILL_CLAUSES:
+            items = [_skill_item(r) for _, r in rows[rows.decision == decision].iterrows()]
+            if items: parts.append(f"{words} on {', '.join(items)}")
+        out.append(f"Against {base}, `{model}` is " + '; '.join(parts) + '.')
+    return out
+
+# %% ../nbs/05c_report_page.ipynb #e06f8a15
+def _skill_summary(cmp: pd.DataFrame, model: str) -> str:
+    n = int(cmp.p.notna().sum())
+    return (f" In short (model - baseline in K with its storm-block 95 % interval; better or worse: Holm-adjusted p < 0.05 "
+            f"over the {n} comparisons of the table below): " + ' '.join(skill_sentences(cmp, model)))
+
+# %% ../nbs/05c_report_page.ipynb #6b9d2194
 def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *, threshold_k: float = 220.0,
                  comparisons: pd.DataFrame | None = None) -> Doc:
     "The report (a Doc) from the summary table, the run's facts (`info`), the figure paths, the timings (and comparisons)."
@@ -269,7 +296,8 @@ def build_report(summary: pd.DataFrame, info: dict, figs: dict, timings: dict, *
     doc.paragraph(f"Ensemble forecasts of storm-centred infrared brightness temperature (GridSat-B1 window channel, K) "
                   f"by the latent diffusion model, verified on **{info['n_samples']} {info['config']['split']} samples** "
                   f"of **{_storms(info['n_storms'])}**" + (' of the **synthetic storm world**' if info.get('world') else '')
-                  + ' that the model never saw in training, beside persistence and the pySTEPS baselines.')
+                  + ' that the model never saw in training, beside persistence and the pySTEPS baselines.'
+                  + (_skill_summary(comparisons, model) if comparisons is not None and len(comparisons) else ''))
     for line in information_lines(info): doc.paragraph(line)
     if info.get('overlap'): doc.paragraph(overlap_sentence(info['overlap']))
     doc.heading(1, 'Setup').bullets(_setup_bullets(info, order, timings))

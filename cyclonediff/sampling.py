@@ -19,7 +19,7 @@ from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from .information import DEFAULT_INFORMATION, check_information, era5_for_step, visible
 from .losses import LossConfig, NoiseSchedule
-from .unet import TORCH_COMPILE_MODES
+from .unet import TORCH_COMPILE_MODES, latest_latent, next_latent
 from .vae import unscale_latents
 
 # %% auto #0
@@ -343,22 +343,28 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
              steps: int | None = SamplingConfig.steps, guidance: float = SamplingConfig.guidance,
              generator: torch.Generator | None = None, schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None,
              autocast: str | None = None, clip_output: bool = SamplingConfig.clip_output, compile: str | None = None,
-             compile_backend: str = SamplingConfig.compile_backend, **sampler_kw) -> torch.Tensor:
+             compile_backend: str = SamplingConfig.compile_backend, z_latest: torch.Tensor | None = None,
+             **sampler_kw) -> torch.Tensor:
     """One sample per row of the image at the next step, (N, 1, H, W) in [-1, 1]: condition from `gridsat`, `era5`
     (or `cond` from `model.encode_condition`), guided sampling in latent space (the UNet compiled when `compile`
-    names a torch.compile mode), VAE decoding. The defaults are SamplingConfig's."""
-    dev = _device_of(model)
+    names a torch.compile mode), VAE decoding. A model of `unet.target='change'` generates the change from the newest
+    frame's scaled latent (`z_latest`, else from `gridsat`), added back before decoding. The defaults are SamplingConfig's."""
+    dev, vae_cfg = _device_of(model), vae_cfg if vae_cfg is not None else vae.cfg
     if cond is None:
         if gridsat is None or era5 is None:
             raise ValueError("generate: pass `gridsat` and `era5`, or `cond=model.encode_condition(gridsat, era5)`")
         with _autocast(dev, autocast):
             cond = model.encode_condition(gridsat.to(dev), era5.to(dev))
+    if model.cfg.target == 'change' and z_latest is None:
+        if gridsat is None: raise ValueError("generate: a model of unet.target='change' needs `gridsat` or `z_latest`")
+        z_latest = latest_latent(vae, gridsat.to(dev), vae_cfg)
     smp = sampler if isinstance(sampler, Sampler) else get_sampler(sampler, schedule, **sampler_kw)
     shape = (cond.shape[0], *_latent_shape(model, vae))
     net = compiled_unet(model, compile, compile_backend)
     z = smp(guided_denoiser(net, cond, guidance, autocast=autocast), shape, steps, generator, device=dev)
+    z = next_latent(z, z_latest, model.cfg)
     with _autocast(dev, autocast):
-        img = vae.decode(unscale_latents(z, vae_cfg if vae_cfg is not None else vae.cfg)).float()
+        img = vae.decode(unscale_latents(z, vae_cfg)).float()
     return img.clamp(-1.0, 1.0) if clip_output else img
 
 # %% ../nbs/05a_sampling.ipynb #2aac0f68
@@ -407,7 +413,7 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int, future: bool = True)
         era5_index[k] = avail.index(h)
     return wanted, K, era5_index
 
-# %% ../nbs/05a_sampling.ipynb #c3d4e5f3
+# %% ../nbs/05a_sampling.ipynb #3acb2a1c
 @torch.no_grad()
 def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
              schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None, leads: int | None = None, ema=None,
@@ -448,9 +454,10 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                         cond = model.encode_condition(gridsat, era5_at[1]).repeat_interleave(M, 0)
                     else:
                         cond = model.encode_condition(cur, era5_at[k].repeat_interleave(M, 0))
+                z_now = latest_latent(vae, cur, vcfg) if model.cfg.target == 'change' else None
                 img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gen,
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
-                               compile_backend=cfg.compile_backend)
+                               compile_backend=cfg.compile_backend, z_latest=z_now)
                 if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:

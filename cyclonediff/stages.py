@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .vae import build_vae, compute_scaling_factor, latent_stats
-from .unet import CycloneUNet
+from .unet import CycloneUNet, denoising_target, latest_latent
 from .losses import LatentDiffusionLoss, VAEGANLoss, kl_weight_at, recon_loss
 from .configs import RunConfig, TrainConfig
 from .datasets import EpochBatchSampler
@@ -25,7 +25,8 @@ from .monitors import psnr, save_image_grid
 __all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
            'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
            'reconstruction_checks', 'measure_scaling_factor', 'VAEStage', 'keyed_draws', 'vae_source', 'TargetLatents',
-           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'LDMStage', 'make_stage', 'compile_mode_for']
+           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'denoised_pair', 'LDMStage', 'make_stage',
+           'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -384,6 +385,15 @@ class LDMPairs:
         return ldm_pair(batch, self.cfg, lag)
 
 # %% ../nbs/03e_stages.ipynb #b704b2c9
+def denoised_pair(targets: TargetLatents, vae, cfg: RunConfig, batch, sample: bool = True) -> tuple:
+    """(what stage 2's UNet learns to generate for `batch`: the target's scaled latent, or its change from the newest
+    input frame's (`unet.target`); the decoder of the UNet's clean estimate, x0_hat / scaling_factor -> image)."""
+    z_next, u, sf = targets(batch, sample), cfg.unet, targets.scaling_factor
+    if u.target == 'frame': return z_next, vae.decode
+    z_now = latest_latent(vae, batch['gridsat'], cfg.vae)
+    return denoising_target(z_next, z_now, u), lambda d: vae.decode((z_now + d * sf / u.change_scale) / sf)
+
+# %% ../nbs/03e_stages.ipynb #0290e54b
 class LDMStage(LDMPairs, Stage):
     "Stage 2: conditional latent diffusion on a frozen VAE; CFG dropout; EMA of the UNet."
     name = 'ldm'
@@ -423,14 +433,16 @@ class LDMStage(LDMPairs, Stage):
         self.unet_train.train(mode)
         self.vae.eval(); self.loss.eval()
 
+    def denoised(self, batch, sample: bool = True) -> tuple: return denoised_pair(self.targets, self.vae, self.cfg, batch, sample)
+
     def losses(self, batch, step: int, epoch: float):
         batch = self.pairs(batch)
         x = self.targets.image(batch)
-        z0 = self.targets(batch)
+        z0, decode = self.denoised(batch)
         z_t, t, noise = self.loss.diffusion.noised(z0)
         drop = torch.rand(z0.shape[0], device=z0.device) < self.cfg.train.cfg_dropout
         pred = self.unet_train(z_t, t, batch['gridsat'], batch['era5'], drop_cond=drop)
-        loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=self.vae.decode, z_t=z_t,
+        loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=decode, z_t=z_t,
                                scaling_factor=self.scaling_factor)
         logs['train/cfg_drop_frac'] = drop.float().mean()
         yield 'unet', loss, logs
@@ -439,21 +451,21 @@ class LDMStage(LDMPairs, Stage):
     def eval_batch(self, batch, generator) -> tuple:
         batch = self.pairs(batch, batch['index'] % (self.cfg.train.rollout_lags + 1))
         x = self.targets.image(batch)
-        z0 = self.targets(batch, sample=False)
+        z0, decode = self.denoised(batch, sample=False)
         t, noise = keyed_draws(batch['index'], self.schedule, z0.shape[1:], generator.initial_seed(), z0.device)
         z_t = self.schedule.q_sample(z0, t, noise)
         null = torch.ones(z0.shape[0], dtype=torch.bool, device=z0.device)
         with averaged(self.emas, 'unet', self.unet):
             pred = self.unet(z_t, t, batch['gridsat'], batch['era5'])
             pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null)
-        loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=self.vae.decode, z_t=z_t,
+        loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=decode, z_t=z_t,
                                scaling_factor=self.scaling_factor, split='val')
         logs['val/mse_null'] = self.loss.diffusion(pred_null, z0, noise, t, 'val')[1]['val/mse']   # condition dropped
         return {k.split('/', 1)[-1]: v for k, v in logs.items()}, z0.shape[0]
 
     @torch.no_grad()
     def monitor(self, batch, step: int, out_dir) -> dict:
-        z0 = self.targets(self.pairs(batch, 0), sample=False)
+        z0, _ = self.denoised(self.pairs(batch, 0), sample=False)
         stats = latent_stats(z0, collapse_std=self.cfg.train.collapse_std)
         return {'scaled_latent_mean': stats['mean'], 'scaled_latent_std': stats['std'], 'collapsed': int(stats['collapsed'])}
 

@@ -12,13 +12,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .vae import Upsample, run_checkpointed   # the VAE's Upsample (nearest x2, then a 3x3 conv) and checkpointing
+from .vae import Upsample, run_checkpointed, scale_latents   # the VAE's Upsample (nearest x2, then a 3x3 conv) and checkpointing
 from .layers import norm_silu, use_fused_group_norm
 
 # %% auto #0
-__all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
-           'GroupNormNHWC', 'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding',
-           'ResBlock', 'AttnBlock', 'Downsample', 'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
+__all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'spatial_encoding',
+           'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder', 'GroupNormNHWC', 'use_nhwc_group_norm',
+           'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock', 'AttnBlock', 'Downsample',
+           'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
 @dataclass(kw_only=True)
@@ -45,10 +46,15 @@ class UNetConfig:
                                      # 1 = the seed (full resolution), 4 = about half the FLOPs of a training step
     norm_nhwc: bool = False          # GroupNorms that keep channels_last strides (GroupNormNHWC); measured slower on an H200
     fused_norm: bool = False         # GroupNorm + SiLU in one Triton kernel (layers.FusedGroupNorm) on CUDA; same values elsewhere
+    target: str = 'frame'            # what the UNet denoises: 'frame' (the next frame's latent) | 'change' (its change from the latest input frame's)
+    change_scale: float = 1.0        # target 'change': the latent change is multiplied by this (about 1 / its std) before noising
 
     def __post_init__(self):
         self.channel_mults = tuple(int(m) for m in self.channel_mults)
         self.attn_resolutions = tuple(int(r) for r in self.attn_resolutions)
+        if self.target not in ('frame', 'change'):
+            raise ValueError(f"UNetConfig.target: expected 'frame' or 'change', got {self.target!r}")
+        if not self.change_scale > 0: raise ValueError(f"UNetConfig.change_scale={self.change_scale}; expected > 0")
         if self.norm_nhwc and self.fused_norm: raise ValueError('UNetConfig: norm_nhwc and fused_norm are two ways to the same end; choose one')
         if self.null_cond not in ('zero', 'learned'):
             raise ValueError(f"UNetConfig.null_cond: expected 'zero' or 'learned', got {self.null_cond!r}")
@@ -81,6 +87,20 @@ class UNetConfig:
     @property
     def level_channels(self) -> tuple:
         return tuple(self.base_channels * m for m in self.channel_mults)
+
+# %% ../nbs/02_unet.ipynb #1c8c691b
+@torch.no_grad()
+def latest_latent(vae, gridsat: torch.Tensor, vae_cfg=None) -> torch.Tensor:
+    "The scaled latent (posterior mode) of the newest frame `gridsat[:, :1]` of a (B, 1+history, H, W) condition."
+    return scale_latents(vae.encode(gridsat[:, :1].to(torch.float32)).mode().float(), vae_cfg if vae_cfg is not None else vae.cfg)
+
+def denoising_target(z_next: torch.Tensor, z_latest: torch.Tensor | None, cfg: UNetConfig) -> torch.Tensor:
+    "What the UNet of `cfg` learns to generate from the next frame's scaled latent: itself, or its scaled change."
+    return z_next if cfg.target == 'frame' else (z_next - z_latest) * cfg.change_scale
+
+def next_latent(x: torch.Tensor, z_latest: torch.Tensor | None, cfg: UNetConfig) -> torch.Tensor:
+    "The next frame's scaled latent from what the UNet of `cfg` generated (the inverse of `denoising_target`)."
+    return x if cfg.target == 'frame' else z_latest + x / cfg.change_scale
 
 # %% ../nbs/02_unet.ipynb #f32b063d
 def spatial_encoding(h: int, w: int, num_freqs: int = 4, device=None, dtype=torch.float32) -> torch.Tensor:

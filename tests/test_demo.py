@@ -1,5 +1,5 @@
 "`cyclonediff demo --quick`: the whole system end to end, resumed, and interrupted (real subprocesses)."
-import json, math, os, signal, subprocess, sys, time
+import json, math, os, re, signal, subprocess, sys, time
 from pathlib import Path
 import pandas as pd
 import pytest
@@ -31,6 +31,29 @@ def first_run(tmp_path_factory):
 def test_demo_writes_report_csv_and_figures(first_run):
     out, r, _ = first_run
     check_outputs(out, r)
+
+def test_report_opens_with_skill_sentences_that_match_summary(first_run):
+    "The report's first paragraph: one sentence per baseline, each difference equal to summary.csv's model - baseline."
+    out, r, _ = first_run
+    assert r.returncode == 0, r.stderr[-3000:]
+    ev = out / 'eval'
+    first = (ev / 'report.md').read_text().split('\n\n')[1]
+    summ = pd.read_csv(ev / 'summary.csv')
+    mean = lambda m, member, metric, lead: summ[(summ.method == m) & (summ.member.astype(str) == member)
+                                                & (summ.metric == metric) & (summ.lead == lead)]['mean'].item()
+    sentences = re.findall(r'Against (\w+), `ldm` is (.*?)\.(?: |$)', first)
+    assert {b for b, _ in sentences} == {'persistence', 'extrapolation'}, first
+    checked = 0
+    for base, text in sentences:
+        for score, lead, diff in re.findall(r'(CRPS|mean RMSE) at \+(\d+) h \(([+-]\d+\.\d+) K', text):
+            member, metric = ('ens', 'crps') if score == 'CRPS' else ('mean', 'rmse')
+            want = mean('ldm', member, metric, int(lead)) - mean(base, member, metric, int(lead))
+            assert abs(float(diff) - want) < 0.006, (base, score, lead, diff, want)
+            checked += 1
+    assert checked == 2 * 2 * len(set(summ[summ.method == 'ldm'].lead)), first     # both scores at every lead
+    assert (out / 'guidance' / 'guidance.json').is_file()                              # chosen on the validation storms
+    cfg = json.loads((ev / 'eval_config.json').read_text())['config']
+    assert cfg['guidance'] == json.loads((out / 'guidance' / 'guidance.json').read_text())['chosen']
 
 def test_demo_run_twice_resumes(first_run):
     out, _, _ = first_run

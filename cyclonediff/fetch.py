@@ -12,9 +12,9 @@ from pathlib import Path
 __all__ = ['NCEI_URL', 'BASE_URL_ENV', 'GRIDSAT_PATH', 'IBTRACS_PATH', 'GRIDSAT_URL', 'IBTRACS_URL', 'RETRY_HTTP',
            'DEFAULT_SOURCES', 'SOURCE_NAMES', 'CDS_HELP', 'ARCO_ERA5_URL', 'ERA5_ZARR_ENV', 'ncei_url', 'fetch_plan',
            'format_plan', 'FetchError', 'FetchConfig', 'body_start', 'expected_size', 'transfer', 'check_file',
-           'download', 'Job', 'reader', 'is_valid', 'parse_sources', 'http_jobs', 'fetch_files', 'cds_client',
-           'era5_target', 'fetch_era5', 'era5_zarr_url', 'open_era5_zarr', 'zarr_subset', 'fetch_era5_zarr', 'fetch',
-           'summarise']
+           'download', 'Job', 'reader', 'is_valid', 'parse_sources', 'http_jobs', 'fetch_files', 'cds_client', 'digest',
+           'publish_checked', 'era5_target', 'fetch_era5', 'era5_zarr_url', 'open_era5_zarr', 'zarr_subset',
+           'fetch_era5_zarr', 'fetch', 'summarise']
 
 # %% ../nbs/00e_fetch.ipynb #d4972948
 NCEI_URL = 'https://www.ncei.noaa.gov/data/'
@@ -252,9 +252,22 @@ def cds_client():
                          f'"key: <your key>" to {rc} (see {CDS_HELP}), or leave era5 out of --sources')
     return cdsapi.Client(quiet=True)
 
+def digest(obj) -> str:
+    "A short hash of a JSON-able request: the part of a file name that tells one request's file from another's."
+    return hashlib.sha1(json.dumps(obj, sort_keys=True).encode()).hexdigest()[:10]
+
+def publish_checked(part: Path, job: Job, what: str) -> dict:
+    "Check `part` with the reader of `job.kind`, then rename it to `job.dest`; a bad file is deleted and a FetchError names `what`."
+    try: check_file(part, reader(job.kind))
+    except Exception as e:
+        part.unlink(missing_ok=True)
+        raise FetchError(f'{what} does not open ({_one_line(e)})') from None
+    os.replace(part, job.dest)
+    return _row(job, 'fetched', job.dest.stat().st_size)
+
 def era5_target(name: str, request: dict, out) -> Path:
     "OUT/era5/era5_<data set>_<hash of the request>.zip"
-    h = hashlib.sha1(json.dumps(request, sort_keys=True).encode()).hexdigest()[:10]
+    h = digest(request)
     return Path(out) / 'era5' / f"era5_{name.removeprefix('reanalysis-era5-')}_{h}.zip"
 
 def fetch_era5(requests, out, client=None) -> list[dict]:
@@ -269,12 +282,7 @@ def fetch_era5(requests, out, client=None) -> list[dict]:
         dest.parent.mkdir(parents=True, exist_ok=True)
         try: client.retrieve(name, req, str(part))
         except Exception as e: raise FetchError(f'ERA5 {name}: the CDS request failed ({_one_line(e)})') from None
-        try: check_file(part, reader('era5'))
-        except Exception as e:
-            part.unlink(missing_ok=True)
-            raise FetchError(f'ERA5 {name}: the file the CDS sent does not open ({_one_line(e)})') from None
-        os.replace(part, dest)
-        rows.append(_row(job, 'fetched', dest.stat().st_size))
+        rows.append(publish_checked(part, job, f'ERA5 {name}: the file the CDS sent'))
     return rows
 
 # %% ../nbs/00e_fetch.ipynb #14fa76cd
@@ -325,7 +333,7 @@ def zarr_subset(ds, plan, times):
 def fetch_era5_zarr(plan, out, url=None) -> list[dict]:
     "One netCDF per day of the plan, cut from the ERA5 zarr, checked and renamed into place; rows as `fetch_files`'."
     from cyclonediff.formats import write_era5
-    h = hashlib.sha1(json.dumps(plan['era5'], sort_keys=True).encode()).hexdigest()[:10]
+    h = digest(plan['era5'])
     days = sorted({t.date() for t in plan['times']})
     ds, rows = None, []
     for d in days:
@@ -335,12 +343,7 @@ def fetch_era5_zarr(plan, out, url=None) -> list[dict]:
         ds = ds if ds is not None else open_era5_zarr(url)
         part = dest.with_name(dest.name + '.part')
         write_era5(part, zarr_subset(ds, plan, [t for t in plan['times'] if t.date() == d]), 'cds')
-        try: check_file(part, reader('era5'))
-        except Exception as e:
-            part.unlink(missing_ok=True)
-            raise FetchError(f'ERA5 zarr {d}: the written file does not open ({_one_line(e)})') from None
-        os.replace(part, dest)
-        rows.append(_row(job, 'fetched', dest.stat().st_size))
+        rows.append(publish_checked(part, job, f'ERA5 zarr {d}: the written file'))
     return rows
 
 # %% ../nbs/00e_fetch.ipynb #500398ca

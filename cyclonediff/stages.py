@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .vae import build_vae, compute_scaling_factor, latent_stats
-from .unet import CycloneUNet, denoising_target, latest_latent
+from .unet import CycloneUNet, denoising_target, latest_latent, next_latent
 from .losses import LatentDiffusionLoss, VAEGANLoss, kl_weight_at, recon_loss
 from .configs import RunConfig, TrainConfig
 from .datasets import EpochBatchSampler
@@ -391,7 +391,7 @@ def denoised_pair(targets: TargetLatents, vae, cfg: RunConfig, batch, sample: bo
     z_next, u, sf = targets(batch, sample), cfg.unet, targets.scaling_factor
     if u.target == 'frame': return z_next, vae.decode
     z_now = latest_latent(vae, batch['gridsat'], cfg.vae)
-    return denoising_target(z_next, z_now, u), lambda d: vae.decode((z_now + d * sf / u.change_scale) / sf)
+    return denoising_target(z_next, z_now, u), lambda d: vae.decode(next_latent(d * sf, z_now, u) / sf)
 
 # %% ../nbs/03e_stages.ipynb #0290e54b
 class LDMStage(LDMPairs, Stage):

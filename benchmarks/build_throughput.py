@@ -3,14 +3,16 @@
 
     python benchmarks/build_throughput.py                       # writes a world (8 storms, 3 days, 80 x 160 deg)
     python benchmarks/build_throughput.py --world DIR --workers 1 2 4 --no-pool
+    python benchmarks/build_throughput.py --days 6 --no-pool --repeat 3   # 16 blocks of 6 h; 1 and 2 workers interleaved 3 times
 
 Each build starts from nothing and cuts every sample at the default DataConfig (286 px -> 256, 8 leads, 4 ERA5
 channels). Reported per build: wall seconds, samples/s, CPU seconds (all processes of the build: the client or
-the serial process plus the workers) per sample, and the peak RSS of each process. The dask numbers exclude the
+the serial process plus the workers) per sample, and the peak RSS of each process (dask workers: sampled every 0.1 s during the build). The dask numbers exclude the
 cluster start (timed apart) but include the index, the planning and the finish (manifest, stats, rename), as
 the serial numbers do. Every store is checked against the serial one (`store_differences`: bit for bit).
 Ratios are to the serial build of the same run; wall-time ratios mean something only on an otherwise idle
-machine with at least as many free cores as workers.
+machine with at least as many free cores as workers. With --repeat N the dask builds run N times, worker counts
+interleaved (1, 2, 1, 2, ...), and the 2-worker / 1-worker ratio is given per round and for the medians.
 """
 import argparse
 import os
@@ -48,22 +50,39 @@ def worker_usage():
     return usage()
 
 
+class PeakRSS:
+    "Peak resident memory (MiB) of some processes, sampled every 0.1 s in a thread while the block runs."
+    def __init__(self, pids):
+        import psutil, threading
+        self.procs, self.peak, self.stop = [psutil.Process(p) for p in pids], [0.0] * len(pids), threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+
+    def sample(self):
+        while not self.stop.wait(0.1):
+            for i, p in enumerate(self.procs):
+                try: self.peak[i] = max(self.peak[i], p.memory_info().rss / 2 ** 20)
+                except Exception: pass
+
+    def __enter__(self): self.thread.start(); return self
+    def __exit__(self, *exc): self.stop.set(); self.thread.join()
+
+
 def run_dask(world, out, workers, block_h):
-    "(cluster start s, wall s, CPU s of client + workers, peak RSS MiB of each worker)."
-    from distributed import Client, LocalCluster
+    "(cluster start s, wall s, CPU s of client + workers, peak RSS MiB of each worker) on the cluster `dask_client` starts."
     from cyclonediff.store import sources_from_world
-    from cyclonediff.store_dask import build_store_dask
+    from cyclonediff.store_dask import build_store_dask, dask_client
     t0 = time.perf_counter()
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc, Client(lc) as c:
+    with dask_client('local', workers) as c:
         c.run(lambda: __import__('cyclonediff.store_dask'))            # the workers import torch & co. before the clock
         start = time.perf_counter() - t0
-        w0, c0 = c.run(worker_usage), usage()[0]
+        w0, c0, pids = c.run(worker_usage), usage()[0], c.run(os.getpid)
         t1 = time.perf_counter()
-        build_store_dask(sources_from_world(world), out, scheduler=c, block_h=block_h, progress=False)
+        with PeakRSS([pids[k] for k in sorted(pids)]) as rss:
+            build_store_dask(sources_from_world(world), out, scheduler=c, block_h=block_h, progress=False)
         wall = time.perf_counter() - t1
         w1 = c.run(worker_usage)
         cpu = usage()[0] - c0 + sum(w1[k][0] - w0[k][0] for k in w1)
-        return start, wall, cpu, [w1[k][1] for k in sorted(w1)]
+        return start, wall, cpu, rss.peak
 
 
 def read_cpu(world_file, tmp):
@@ -94,6 +113,8 @@ def main():
     ap.add_argument('--workers', type=int, nargs='+', default=[1, 2], help='dask worker counts')
     ap.add_argument('--no-pool', action='store_true', help="skip build_store(workers=2), the old pool")
     ap.add_argument('--block-h', type=int, default=6, help='hours of sample times per dask block task (default 6: the 3-day world then has 8 blocks for the workers to share; build_store_dask defaults to 12)')
+    ap.add_argument('--days', type=int, default=3, help='days of the written world (default 3: 97 samples in 8 blocks of 6 h)')
+    ap.add_argument('--repeat', type=int, default=1, help='dask builds per worker count, interleaved (default 1)')
     ap.add_argument('--keep', action='store_true')
     a = ap.parse_args()
     os.environ.setdefault('OMP_NUM_THREADS', '1')
@@ -104,7 +125,7 @@ def main():
     world = Path(a.world) if a.world else tmp / 'world'
     if not a.world:
         from cyclonediff.world import WorldConfig, make_world
-        make_world(world, WorldConfig(n_storms=8, days=3, lat_range=(-40, 40), lon_range=(100, 260), gap_prob=0.1))
+        make_world(world, WorldConfig(n_storms=8, days=a.days, lat_range=(-40, 40), lon_range=(100, 260), gap_prob=0.1))
     src = sources_from_world(world)
     n_files = len(gridsat_files(src.gridsat))
     print(f'machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at the start; world {world}: {n_files} GridSat files')
@@ -117,23 +138,32 @@ def main():
         wall, cpu, rss, rss_ch = run_serial(world, tmp / 'pool2', workers=2)
         assert store_differences(ref, tmp / 'pool2') == []
         rows.append(('build_store(workers=2) pool', 0.0, wall, cpu, f'{rss:.0f} + pool {rss_ch:.0f} (max)'))
-    for k in a.workers:
-        start, wall, cpu, rss = run_dask(world, tmp / f'dask{k}', k, a.block_h)
-        diff = store_differences(ref, tmp / f'dask{k}')
-        assert diff == [], diff
-        rows.append((f'dask, {k} worker{"s" * (k > 1)}, {a.block_h} h blocks', start, wall, cpu, ' / '.join(f'{r:.0f}' for r in rss)))
+    walls = {}
+    for rnd in range(a.repeat):
+        for k in a.workers:
+            start, wall, cpu, rss = run_dask(world, tmp / f'dask{k}', k, a.block_h)
+            if rnd == 0:
+                diff = store_differences(ref, tmp / f'dask{k}')
+                assert diff == [], diff
+            shutil.rmtree(tmp / f'dask{k}')
+            walls.setdefault(k, []).append(wall)
+            rows.append((f'dask, {k} worker{"s" * (k > 1)}, {a.block_h} h blocks' + (f', round {rnd + 1}' if a.repeat > 1 else ''),
+                         start, wall, cpu, ' / '.join(f'{r:.0f}' for r in rss)))
     c_world, c_global, px = read_cpu(gridsat_files(src.gridsat).iloc[0], tmp / 'global')
     print(f'open_gridsat CPU s: world file ({px} px) {c_world:.3f}, global file (2000 x 5143 px) {c_global:.3f}')
     print(f'load average {os.getloadavg()[0]:.2f} at the end; {n} samples per build; every store equals the serial one bit for bit')
     print(f'store: {store_bytes(ref) / 2 ** 20:.1f} MiB on disk, {store_bytes(ref) / n / 2 ** 20:.2f} MiB per sample')
-    print(f'| build | cluster start s | wall s | samples/s | x serial | CPU s / sample | x serial CPU | peak RSS MiB |')
+    print('| build | cluster start s | wall s | samples/s | x serial | CPU s / sample | x serial CPU | peak RSS MiB |')
     print('|---|---|---|---|---|---|---|---|')
     base_rate, base_cpu = n / rows[0][2], rows[0][3] / n
     for name, start, wall, cpu, rss in rows:
         print(f'| {name} | {start:.1f} | {wall:.1f} | {n / wall:.2f} | {n / wall / base_rate:.2f} | {cpu / n:.3f} | '
               f'{base_cpu / (cpu / n):.2f} | {rss} |')
-    dk = {int(r[0].split()[1]): r for r in rows if r[0].startswith('dask')}
-    if 1 in dk and 2 in dk: print(f'dask 2 workers / 1 worker: {dk[1][2] / dk[2][2]:.2f}x samples/s')
+    if 1 in walls and 2 in walls:
+        import statistics
+        print('dask 2 workers / 1 worker, samples/s, per round: ' + ', '.join(f'{w1 / w2:.2f}x' for w1, w2 in zip(walls[1], walls[2]))
+              + f'; of the median walls ({statistics.median(walls[1]):.1f} s / {statistics.median(walls[2]):.1f} s): '
+              f'{statistics.median(walls[1]) / statistics.median(walls[2]):.2f}x')
     if not a.keep: shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -96,12 +96,16 @@ def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, *crop_par
 @contextmanager
 def dask_client(scheduler='local', workers: int | None = None):
     """A `distributed.Client`: of a new `LocalCluster` of `workers` processes with one thread each ('local'; None: one per
-    core), of the scheduler at an address ('tcp://host:8786'), or `scheduler` itself when it is a Client."""
+    core), of the scheduler at an address ('tcp://host:8786'), or `scheduler` itself when it is a Client. The local
+    cluster's workers send patches to each other uncompressed: they travel through loopback, where compressing
+    float32 patches costs CPU and saves nothing (a cluster of your own keeps its own `distributed.comm.compression`)."""
+    import dask
     from distributed import Client, LocalCluster
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler == 'local':
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+        with dask.config.set({'distributed.comm.compression': None}), \
+                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
                 Client(cluster) as client:
             yield client
     else:

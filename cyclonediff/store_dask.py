@@ -21,7 +21,7 @@ from .store import (SampleCutter, Sources, SplitConfig, build_part, finish_build
 
 # %% auto #0
 __all__ = ['time_blocks', 'patch_key', 'file_requests', 'keep_freed_memory', 'cut_file', 'pick', 'CropCutter', 'cut_block',
-           'dask_client', 'cut_on_cluster', 'build_store_dask', 'store_differences']
+           'local_cluster', 'dask_client', 'cut_on_cluster', 'build_store_dask', 'store_differences']
 
 # %% ../nbs/00b_store_dask.ipynb #f2acc1e7
 def time_blocks(todo: pd.DataFrame, block_h: int = 12) -> list[pd.DataFrame]:
@@ -93,20 +93,24 @@ def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, *crop_par
     return build_part(zarr_path, era5_paths, cfg, recs, {}, cutter=functools.partial(CropCutter, crops))
 
 # %% ../nbs/00b_store_dask.ipynb #262ada5e
+def local_cluster(workers: int | None = None):
+    """The `LocalCluster` of `scheduler='local'`: `workers` processes (None: one per core) of one thread each, which send
+    patches to each other uncompressed: they travel through loopback, where compressing float32 patches costs CPU and
+    saves nothing (a cluster of your own keeps its own `distributed.comm.compression`)."""
+    import dask
+    from distributed import LocalCluster
+    with dask.config.set({'distributed.comm.compression': None}):     # read by the workers as they start
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+
 @contextmanager
 def dask_client(scheduler='local', workers: int | None = None):
-    """A `distributed.Client`: of a new `LocalCluster` of `workers` processes with one thread each ('local'; None: one per
-    core), of the scheduler at an address ('tcp://host:8786'), or `scheduler` itself when it is a Client. The local
-    cluster's workers send patches to each other uncompressed: they travel through loopback, where compressing
-    float32 patches costs CPU and saves nothing (a cluster of your own keeps its own `distributed.comm.compression`)."""
-    import dask
-    from distributed import Client, LocalCluster
+    """A `distributed.Client`: of a new `local_cluster` of `workers` processes ('local'), of the scheduler at an address
+    ('tcp://host:8786'), or `scheduler` itself when it is a Client."""
+    from distributed import Client
     if isinstance(scheduler, Client):
         yield scheduler
     elif scheduler == 'local':
-        with dask.config.set({'distributed.comm.compression': None}), \
-                LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-                Client(cluster) as client:
+        with local_cluster(workers) as cluster, Client(cluster) as client:
             yield client
     else:
         with Client(scheduler) as client: yield client

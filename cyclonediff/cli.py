@@ -150,7 +150,7 @@ def _cmd_build(a):
     else: raise SystemExit('cyclonediff data build: give --world DIR, or all of --ibtracs, --gridsat and --era5')
     cfg = DataConfig(**_dataclass_from(DataConfig, _kv(a.set), 'data build'))
     splits = SplitConfig(**({'method': a.split_method} if a.split_method else {}))
-    if a.scheduler:                  # dask.distributed: each GridSat file read once (cyclonediff.store_dask)
+    if a.scheduler != 'none':        # dask.distributed: each GridSat file read once (cyclonediff.store_dask)
         from cyclonediff.store_dask import build_store_dask
         store = build_store_dask(src, a.out, cfg, splits=splits, scheduler=a.scheduler, workers=a.workers or None, progress=True)
     else: store = build_store(src, a.out, cfg, splits=splits, workers=a.workers, progress=True)
@@ -242,8 +242,8 @@ def make_parser(argv=None) -> argparse.ArgumentParser:
     p = d.add_parser('build', help='build the sample store from a world or from real files')
     p.add_argument('--out', required=True); p.add_argument('--world'); p.add_argument('--ibtracs')
     p.add_argument('--gridsat', help='folder, glob or file'); p.add_argument('--era5', help='folder, glob or file')
-    p.add_argument('--workers', type=int, default=0, help='processes (0: this one); with --scheduler local: dask workers (0: one per core)')
-    p.add_argument('--scheduler', help="build on dask.distributed: 'local' (a cluster of --workers processes) or a scheduler address (tcp://host:8786)")
+    p.add_argument('--workers', type=int, default=0, help='dask workers of the local cluster (0: one per core); with --scheduler none: processes (0: this one)')
+    p.add_argument('--scheduler', default='local', help="dask.distributed: 'local' (default: a cluster of --workers processes) or a scheduler address (tcp://host:8786); 'none': build without dask")
     p.add_argument('--every-h', type=int, default=3, help='one sample every this many hours of each track (default 3: all)')
     p.add_argument('--split-method', choices=('rank', 'hash', 'season'),
                    help="how storms go to train / val / test (default: SplitConfig's; 'season': whole seasons held out in time, for multi-season worlds such as the train preset)")

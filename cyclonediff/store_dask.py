@@ -86,11 +86,14 @@ class CropCutter(SampleCutter):
         if isinstance(got, Exception): raise got
         return got
 
-def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, *crop_parts) -> list:
-    "Cut and write the samples `recs` of one block from the gathered patches (`pick` results). Returns [(slot, status)]."
+def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, *crop_parts) -> list | OSError:
+    """Cut and write the samples `recs` of one block from the gathered patches (`pick` results). Returns [(slot, status)],
+    or the OSError of a write that failed (a full disk), which the client raises: a task that raised it would first
+    have the worker log its traceback beside the one-line error."""
     keep_freed_memory()
     crops = {k: v for part in crop_parts for k, v in part.items()}
-    return build_part(zarr_path, era5_paths, cfg, recs, {}, cutter=functools.partial(CropCutter, crops))
+    try: return build_part(zarr_path, era5_paths, cfg, recs, {}, cutter=functools.partial(CropCutter, crops))
+    except OSError as e: return e                 # read errors became skipped samples in build_part: this is a write
 
 # %% ../nbs/00b_store_dask.ipynb #262ada5e
 def local_cluster(workers: int | None = None):
@@ -131,13 +134,16 @@ def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg:
     files_of = {b: [p for p, per in req.items() if b in per] for b in range(len(blocks))}
     last_use = {p: max(per) for p, per in req.items()}
     in_flight = in_flight or 2 * max(len(client.scheduler_info()['workers']), 1) + 2
-    zp, cfgd, files, running = str(zarr_path), asdict(cfg), {}, as_completed()
+    zp, cfgd, files, running, failed = str(zarr_path), asdict(cfg), {}, as_completed(), []
     with tqdm(total=len(todo), desc=desc, disable=not progress, unit='sample') as bar:
         def finished(fut):
-            for slot, _ in fut.result():
+            done = fut.result()
+            if isinstance(done, OSError): return failed.append(done)     # a failed write (cut_block)
+            for slot, _ in done:
                 bar.update(1)
                 if on_sample is not None: on_sample(slot)
         for b, blk in enumerate(blocks):
+            if failed: break                              # submit no more; let the running blocks end, then raise
             recs = [dict(slot=int(r.slot), time=r.time, lat=float(r.lat), lon=float(r.lon)) for r in blk.itertuples()]
             for p in files_of[b]:
                 if p not in files: files[p] = client.submit(cut_file, p, req[p], cfgd, pure=False)
@@ -146,6 +152,7 @@ def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg:
             for p in [p for p in files_of[b] if last_use[p] == b]: del files[p]    # freed once its last block has it
             while running.count() >= in_flight: finished(next(running))
         for fut in running: finished(fut)
+    if failed: raise failed[0]       # with no task in flight, the cluster closes without a worker logging a traceback
 
 # %% ../nbs/00b_store_dask.ipynb #00427e8b
 def build_store_dask(sources: Sources, out, cfg: DataConfig | None = None, *, splits: SplitConfig | None = None,

@@ -51,6 +51,16 @@ def test_build_store_from_world_and_inspect(world, tmp_path):
     again = cli('data', 'inspect', store).stdout
     assert 'train' in again
 
+def test_build_runs_on_dask_unless_scheduler_none(world, tmp_path):
+    "`data build` builds on a local dask cluster by default; `--scheduler none` in this process: the same store."
+    import yaml
+    from cyclonediff.store_dask import store_differences
+    for name, extra in (('dask', ['--workers', 2]), ('plain', ['--scheduler', 'none'])):
+        cli('data', 'build', '--world', world, '--out', tmp_path / name, *extra, 'image_size=32', 'leads_h=[3]')
+    builders = {n: yaml.safe_load((tmp_path / n / 'config.yaml').read_text()).get('builder') for n in ('dask', 'plain')}
+    assert builders == {'dask': 'dask.distributed', 'plain': None}, builders
+    assert store_differences(tmp_path / 'dask', tmp_path / 'plain') == []
+
 def test_build_needs_sources(tmp_path):
     r = cli('data', 'build', '--out', tmp_path / 's', check=False)
     assert r.returncode != 0 and '--world' in r.stderr

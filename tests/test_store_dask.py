@@ -1,7 +1,7 @@
 """The store build on dask.distributed (issue 22, cyclonediff.store_dask) against the serial `build_store`.
 
-- `cyclonediff data build --scheduler local --workers 2` (a LocalCluster of 2 processes, the default path of
-  `build_store_dask`) gives the serial store bit for bit;
+- `cyclonediff data build --workers 2` (by default a LocalCluster of 2 processes, `build_store_dask`'s default
+  path) gives the serial store bit for bit;
 - a dask build killed with SIGKILL (the whole process tree: client, nannies and workers) mid-way is finished by
   a re-run that cuts exactly the samples without a done flag, and the result is the serial store again.
 The tiny world, its small patches and the serial store are shared by the module's tests.
@@ -37,12 +37,12 @@ def world(tmp_path_factory):
 
 
 def test_cli_build_on_a_local_cluster_is_the_serial_store(world, tmp_path):
-    "`data build --scheduler local --workers 2`: build_store_dask's default path, a LocalCluster of 2 processes."
+    "`data build --workers 2`: dask by default, on build_store_dask's default path, a LocalCluster of 2 processes."
     d, src, serial = world
     env = {**os.environ, 'PYTHONPATH': str(ROOT), 'OMP_NUM_THREADS': '1'}
     sets = ['patch_size=40', 'image_size=32', 'history=1', 'leads_h=[3,6,12]']
     r = subprocess.run([sys.executable, '-m', 'cyclonediff.cli', 'data', 'build', '--world', str(d / 'world'),
-                        '--out', str(tmp_path / 'cli'), '--scheduler', 'local', '--workers', '2', *sets],
+                        '--out', str(tmp_path / 'cli'), '--workers', '2', *sets],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert store_differences(serial, tmp_path / 'cli') == []

@@ -11,6 +11,7 @@
 #   bash benchmarks/gpu_session_issue20.sh curve      # 300 steps of configs/gpu.yaml (graphs): old norms seed 0 and 1, fused seed 0
 #   bash benchmarks/gpu_session_issue20.sh vaecurve   # 300 steps of the VAE stage of configs/gpu.yaml: old norms seed 0 and 1, vae.fused_norm seed 0
 #   bash benchmarks/gpu_session_issue20.sh vaeprof    # kernel time by kind of the VAE stage with the fused norm (ours@fused@dcl) at 32
+#   bash benchmarks/gpu_session_issue20.sh vae2       # the VAE stage at 32: LPIPS input channels_last, discriminator / LPIPS compiled
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 t() { echo "== $*" | tee -a "$O/issue20.txt"; timeout "$1" "${@:2}" 2>&1 | tail -70 | tee -a "$O/issue20.txt"; }
@@ -44,5 +45,8 @@ for part in "${@:-step}"; do case "$part" in
   vaeprof)
     t 200 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl \
       --profile ours@fused@dcl:32 --json "$O/vae_fused_dcl_32.json" ;;
+  vae2)
+    t 420 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl ours@fused@dcl@cd \
+      ours@fused@dcl@cd@cp --profile ours@fused@dcl@cd:32 --json "$O/vae2_32.json" ;;
   *) echo "unknown part: $part" ;;
 esac; done

@@ -5,7 +5,9 @@
   ours     bf16 autocast, channels_last, fused AdamW, cuDNN benchmark mode (the trainer's defaults on CUDA)
   ours+c   the same with the VAE under torch.compile (default mode)
   PATH@fused  PATH with vae.fused_norm: GroupNorm + SiLU in one Triton kernel (cyclonediff.layers)
-  PATH@dcl    PATH with the discriminator and the LPIPS trunk in channels_last too (the VAE always is, on CUDA)
+  PATH@dcl    PATH with the discriminator and the LPIPS trunk in channels_last too, as the trainer has them with
+              train.channels_last since issue 20 (without @dcl they are moved back to the contiguous layout)
+  PATH@cd     PATH with the discriminator under torch.compile;  PATH@cp: the LPIPS network under torch.compile
 
 `--profile PATH:BATCH` also records 5 steps with torch.profiler and prints the GPU time by kernel kind (step_speed's).
 
@@ -54,8 +56,11 @@ def build(path: str, a, device):
     else:
         opts = {k: torch.optim.AdamW([p for p in ps if p.requires_grad], lr=cfg.train.lr, foreach=False, fused=False)
                 for k, ps in stage.param_groups().items()}
-    if 'dcl' in mods and fast: stage.gan.to(memory_format=torch.channels_last)   # discriminator and LPIPS trunk
+    if fast and 'dcl' not in mods: stage.gan.to(memory_format=torch.contiguous_format)   # the layout before issue 20
     if path == 'ours+c': stage.vae_train = torch.compile(stage.vae, dynamic=False)
+    if 'cd' in mods: stage.gan.discriminator = torch.compile(stage.gan.discriminator, dynamic=False)
+    if 'cp' in mods and stage.gan.vae_loss.perceptual is not None:
+        stage.gan.vae_loss.perceptual.lpips = torch.compile(stage.gan.vae_loss.perceptual.lpips, dynamic=False)
     return stage, opts, fast
 
 

@@ -274,6 +274,11 @@ class Perceptual(nn.Module):
         "Always eval: LPIPS is a fixed metric (its dropout must stay off)."
         return super().train(False)
 
+    def _trunk_channels_last(self) -> bool:
+        "Whether the trunk's first convolution was moved to channels_last (then its input is made so: no cuDNN transpose)."
+        w = next(self.lpips.net.parameters())
+        return w.ndim == 4 and w.shape[1] > 1 and not w.is_contiguous() and w.is_contiguous(memory_format=torch.channels_last)
+
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         if x.shape != y.shape or x.ndim != 4:
             raise ValueError(f"Perceptual: expected two (B, C, H, W) tensors of one shape, got {tuple(x.shape)} and {tuple(y.shape)}")
@@ -281,7 +286,8 @@ class Perceptual(nn.Module):
         if not self.enabled: return x.new_zeros(B)
         if min(H, W) < 32:
             raise ValueError(f"Perceptual: LPIPS needs images of at least 32x32 pixels, got {H}x{W}")
-        rgb = lambda images: images.reshape(B * C, 1, H, W).expand(-1, 3, -1, -1)
+        layout = torch.channels_last if self._trunk_channels_last() else torch.contiguous_format
+        rgb = lambda images: images.reshape(B * C, 1, H, W).expand(-1, 3, -1, -1).contiguous(memory_format=layout)
         return self.lpips(rgb(x), rgb(y)).view(B, C).mean(1)
 
 def make_perceptual(cfg: LossConfig, weight: float) -> Perceptual | None:

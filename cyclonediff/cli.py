@@ -245,8 +245,8 @@ def make_parser(argv=None) -> argparse.ArgumentParser:
     p.add_argument('--workers', type=int, default=0, help='dask workers of the local cluster (0: one per core); with --scheduler none: processes (0: this one)')
     p.add_argument('--scheduler', default='local', help="dask.distributed: 'local' (default: a cluster of --workers processes) or a scheduler address (tcp://host:8786); 'none': build without dask")
     p.add_argument('--every-h', type=int, default=3, help='one sample every this many hours of each track (default 3: all)')
-    p.add_argument('--split-method', choices=('rank', 'hash', 'season'),
-                   help="how storms go to train / val / test (default: SplitConfig's; 'season': whole seasons held out in time, for multi-season worlds such as the train preset)")
+    p.add_argument('--split-method', choices=('rank', 'hash', 'season', 'time'),
+                   help="how storms go to train / val / test (default: SplitConfig's; 'season': whole seasons held out in time, for multi-season worlds such as the train preset; 'time': storms in time order, within one period)")
     p.set_defaults(fn=_cmd_build)
     p = d.add_parser('inspect', help='what a file or store holds'); p.add_argument('path'); p.set_defaults(fn=_cmd_inspect)
     p = d.add_parser('verify', help='read and check every chunk of a store; list (and record for repair) the bad samples')

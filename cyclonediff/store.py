@@ -17,14 +17,15 @@ import pandas as pd
 
 from .data import DataConfig, era5_channel, era5_patch, era5_variables, normalise_tb, resize_patch, storm_patch
 from .files import to_jsonable, write_csv, write_text
+from .splits import SPLITS, SplitConfig, assign_splits
 from .readers import (era5_file_times, era5_times, gridsat_files, open_era5, open_gridsat, read_ibtracs,
                                  track_position)
 
 # %% auto #0
-__all__ = ['SPLITS', 'STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'REPAIR_FILE', 'Sources',
-           'sources_from_world', 'SplitConfig', 'storm_hash', 'assign_splits', 'time_str', 'sample_frames',
-           'sample_index', 'SampleSkipped', 'SampleCutter', 'build_part', 'zarr_path', 'compute_stats', 'write_stats',
-           'load_stats', 'read_manifest', 'Build', 'start_build', 'finish_build', 'build_store', 'inspect_store']
+__all__ = ['STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'REPAIR_FILE', 'Sources',
+           'sources_from_world', 'time_str', 'sample_frames', 'sample_index', 'SampleSkipped', 'SampleCutter',
+           'build_part', 'zarr_path', 'compute_stats', 'write_stats', 'load_stats', 'read_manifest', 'Build',
+           'start_build', 'finish_build', 'build_store', 'inspect_store']
 
 # %% ../nbs/00b_store.ipynb #2e5f55e9
 def _pathlike(x):
@@ -62,90 +63,6 @@ def sources_from_world(world_dir) -> Sources:
     for sub in ('gridsat', 'era5'):
         if not (d / sub).is_dir(): raise FileNotFoundError(f'{d / sub}: the world folder {d} has no {sub}/ folder')
     return Sources(ibtracs=ib[0], gridsat=d / 'gridsat', era5=d / 'era5')
-
-# %% ../nbs/00b_store.ipynb #6a2cc25b
-SPLITS = ('train', 'val', 'test')
-
-@dataclass(kw_only=True)
-class SplitConfig:
-    "How storms are assigned to train / val / test (see the text above)."
-    fractions: tuple = (0.7, 0.15, 0.15)   # train, val, test
-    seed: int = 0
-    method: str = 'rank'                   # 'rank' (exact fractions) | 'hash' (each storm on its own: stable) | 'season' (by time)
-    seasons: dict | None = None            # {'train': (first, last), ...}: season ranges, inclusive; overrides fractions
-    assign: dict | None = None             # {sid: 'train' | 'val' | 'test'}: explicit, takes precedence
-    margin_h: float = 48.0                 # method='season': storms of different splits live at least this far apart
-
-    def __post_init__(self):
-        self.fractions = tuple(float(f) for f in self.fractions)
-        if len(self.fractions) != 3 or min(self.fractions) < 0 or not np.isclose(sum(self.fractions), 1.0):
-            raise ValueError(f'SplitConfig.fractions {self.fractions}: expected 3 non-negative numbers (train, val, test) summing to 1')
-        if self.method not in ('hash', 'rank', 'season'): raise ValueError(f"SplitConfig.method must be 'hash', 'rank' or 'season', got {self.method!r}")
-        if self.seasons is not None:
-            bad = [k for k in self.seasons if k not in SPLITS]
-            if bad: raise ValueError(f'SplitConfig.seasons: unknown split(s) {bad}; use {SPLITS}')
-            self.seasons = {k: (int(v[0]), int(v[1])) for k, v in self.seasons.items()}
-            rs = sorted(self.seasons.values())
-            for (a0, a1), (b0, b1) in zip(rs, rs[1:]):
-                if b0 <= a1: raise ValueError(f'SplitConfig.seasons: ranges {(a0, a1)} and {(b0, b1)} overlap; a season must be in one split')
-        if self.assign is not None:
-            bad = {k: v for k, v in self.assign.items() if v not in SPLITS}
-            if bad: raise ValueError(f'SplitConfig.assign: splits must be one of {SPLITS}, got {bad}')
-            self.assign = {str(k): str(v) for k, v in self.assign.items()}
-
-def storm_hash(sid: str, seed: int = 0) -> float:
-    "A number in [0, 1) fixed by (seed, storm id): sha256, so it is the same on every machine and Python version."
-    return int(hashlib.sha256(f'{seed}:{sid}'.encode()).hexdigest()[:15], 16) / 16 ** 15
-
-# %% ../nbs/00b_store.ipynb #e869f8b8
-def _season_splits(storms: pd.DataFrame, cfg: SplitConfig) -> pd.Series:
-    "method='season': whole seasons in time order cut at the fractions; storms within `margin_h` of another split's storms left out."
-    if not {'start', 'end'} <= set(storms.columns): raise ValueError("SplitConfig(method='season') needs the storms' 'start' and 'end' times")
-    n_of = storms['season'].dropna().astype(int).value_counts().sort_index()
-    full = n_of.index[n_of >= 0.25 * n_of.median()].to_numpy()              # a season's tail (a window's first or last months) is no season
-    f, n = np.array(cfg.fractions), len(full)
-    cnt = np.floor(n * f).astype(int)
-    for i in np.argsort(-(n * f - cnt), kind='stable')[: n - cnt.sum()]: cnt[i] += 1
-    if n >= (f > 0).sum():                                                  # no empty split when there are enough seasons
-        for i in np.flatnonzero((cnt == 0) & (f > 0)): cnt[np.argmax(cnt)] -= 1; cnt[i] += 1
-    of_full = dict(zip(full, np.repeat(SPLITS, cnt)))
-    split_of_season = {x: of_full[full[np.argmin(np.abs(full - x))]] for x in n_of.index} if n else {}
-    out = pd.Series([split_of_season.get(int(x)) if pd.notna(x) else None for x in storms['season']], index=storms.index, dtype=object)
-    t0 = pd.to_datetime(storms['start']).to_numpy(); t1 = pd.to_datetime(storms['end']).to_numpy()
-    m = np.timedelta64(int(cfg.margin_h * 3600), 's')
-    clash = (t0[:, None] < t1[None, :] + m) & (t0[None, :] < t1[:, None] + m)       # lifetimes closer than the margin
-    rank = out.map({'train': 0, 'val': 1, 'test': 2}).to_numpy(dtype=float)
-    for i in np.argsort(rank, kind='stable'):                                       # train storms give way first
-        if np.isnan(rank[i]): continue
-        other = clash[i] & (rank > rank[i])
-        if other.any(): out.iloc[i], rank[i] = None, np.nan
-    return out
-
-def assign_splits(storms: pd.DataFrame, cfg: SplitConfig | None = None) -> pd.Series:
-    "Split name (or None: left out) per storm; `storms` has one row per storm with columns `sid` and `season`."
-    cfg = cfg or SplitConfig()
-    sids = [str(s) for s in storms['sid']]
-    h = np.array([storm_hash(s, cfg.seed) for s in sids])
-    out = pd.Series([None] * len(sids), index=sids, dtype=object)
-    if cfg.seasons is not None:
-        for sid, season in zip(sids, storms['season']):
-            for name, (a, b) in cfg.seasons.items():
-                if pd.notna(season) and a <= int(season) <= b: out[sid] = name
-    elif cfg.method == 'season':
-        out[:] = _season_splits(storms, cfg).to_numpy()
-    elif cfg.method == 'hash':
-        cum = np.cumsum(cfg.fractions)
-        out[:] = [SPLITS[min(int(np.searchsorted(cum, x, side='right')), 2)] for x in h]
-    else:
-        n, f = len(sids), np.array(cfg.fractions)
-        cnt = np.floor(n * f).astype(int)
-        for i in np.argsort(-(n * f - cnt), kind='stable')[: n - cnt.sum()]: cnt[i] += 1
-        if n >= (f > 0).sum():                    # no empty split when there are enough storms
-            for i in np.flatnonzero((cnt == 0) & (f > 0)): cnt[np.argmax(cnt)] -= 1; cnt[i] += 1
-        out[:] = np.repeat(SPLITS, cnt)[np.argsort(np.argsort(h, kind='stable'))]
-    for sid, name in (cfg.assign or {}).items():
-        if sid in out.index: out[sid] = name
-    return out
 
 # %% ../nbs/00b_store.ipynb #4f220831
 def time_str(t) -> str:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .baselines import register_baseline
+from .baselines import register_baseline, steps
 
 KM_PER_DEG = 111.2          # km per degree of latitude (the same constant as EvalConfig.res_km)
 SMOOTH_PX = 1.0             # sigma (image pixels) of the Gaussian blur of storm_persistence_smooth
@@ -19,7 +19,7 @@ SMOOTH_PX = 1.0             # sigma (image pixels) of the Gaussian blur of storm
 # %% auto #0
 __all__ = ['KM_PER_DEG', 'SMOOTH_PX', 'check_track', 'track_until', 'StormTrack', 'storm_motion', 'storm_offsets_px',
            'fit_track_spread', 'spread_pairs', 'shift_image', 'storm_persistence', 'storm_persistence_smooth',
-           'storm_persistence_ens']
+           'storm_persistence_ens', 'storm_relative_frames', 'storm_steps']
 
 # %% ../nbs/05b_storm_baselines.ipynb #c9f550ac
 def check_track(fixes: pd.DataFrame, t, need: int = 2, name: str = 'storm baseline') -> pd.DataFrame:
@@ -157,3 +157,25 @@ def storm_persistence_ens(frames, leads, n_members: int = 1, seed: int = 0, *, t
     z = np.random.default_rng(int(seed)).standard_normal((n_members, 2))
     pert = z[:, None, :] * sig_px[None, :, None] * np.array([-1.0, 1.0 / np.cos(np.deg2rad(lat_t))])
     return _shifted(_filled(frames[-1], smooth_px), storm_offsets_px(track, leads)[None] + pert)
+
+# %% ../nbs/05b_storm_baselines.ipynb #b1f670da
+def storm_relative_frames(frames, track: StormTrack, dt_h: float = 3.0) -> np.ndarray:
+    """The frames (oldest first, the last at t, all cut in the frame of t) moved so that the storm sits at the centre
+    of each: its position at a frame's time is linear between the fixes up to t (before the first fix: the first)."""
+    f = check_track(track.fixes, track.t, need=1, name='storm_steps')
+    th = ((pd.to_datetime(f['time']) - track.t) / pd.Timedelta(hours=1)).to_numpy(float)
+    lon = np.rad2deg(np.unwrap(np.deg2rad(f['lon'].to_numpy(float))))
+    hs = -dt_h * np.arange(frames.shape[0] - 1, -1, -1)
+    dlat = np.interp(hs, th, f['lat'].to_numpy(float)) - f['lat'].iloc[-1]
+    dlon = np.interp(hs, th, lon) - lon[-1]
+    off = np.stack([-dlat, dlon], axis=-1) / float(track.deg_per_px)       # where the storm is in the frame of t
+    return np.stack([shift_image(_filled(fr), -o) for fr, o in zip(frames, off)])
+
+@register_baseline('storm_steps', min_frames=2, ensemble=True, needs_track=True, options=('dt_h', 'res_km'))
+def storm_steps(frames, leads, n_members: int = 1, seed: int = 0, *, track: StormTrack, dt_h: float = 3.0,
+                res_km: float = 7.78, vel_pert_method: str | None = 'bps') -> np.ndarray:
+    "pySTEPS STEPS in the storm-following frame (velocity perturbations on), moved with the storm -> (M, L, H, W) K."
+    rel = storm_relative_frames(frames, track, dt_h)
+    ens = steps.forecast(rel, leads, n_members, seed, dt_h=dt_h, res_km=res_km, vel_pert_method=vel_pert_method)
+    off = storm_offsets_px(track, leads)
+    return np.stack([np.stack([shift_image(m[j], off[j]) for j in range(len(leads))]) for m in ens])

@@ -18,8 +18,9 @@ from .information import describe, method
 from .overlap import overlap_sentence
 
 # %% auto #0
-__all__ = ['HEADLINE', 'REFERENCES', 'SCORE_MEANINGS', 'headline_scale', 'headline_table', 'best_mask', 'format_cell', 'Doc',
-           'information_lines', 'comparison_table', 'skill_sentences', 'build_report']
+__all__ = ['HEADLINE', 'REFERENCES', 'SCORE_MEANINGS', 'NOT_BASELINES', 'headline_scale', 'headline_table', 'best_mask',
+           'format_cell', 'Doc', 'information_lines', 'comparison_table', 'best_baseline_rows', 'skill_sentences',
+           'build_report']
 
 # %% ../nbs/05c_report_page.ipynb #d6c75a04
 HEADLINE = (('mae', 'MAE (K)', 'mean', 'min'), ('rmse', 'RMSE (K)', 'mean', 'min'),
@@ -261,23 +262,33 @@ def comparison_table(cmp: pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/05c_report_page.ipynb #f41a7c4d
 _SKILL_CLAUSES = (('model better', 'better'), ('no significant difference', 'not significantly different'),
                   ('baseline better', 'worse'), ('too few storms', 'without an interval (one storm)'))
+NOT_BASELINES = ('ldm_no_era5', 'vae_recon')      # the model's ablation and the VAE floor: references, not baselines
 
-def _skill_item(r) -> str:
+def _skill_item(r, named: bool = False) -> str:
     score = 'CRPS' if r.member == 'ens' else f'{r.member} {r.metric.upper()}'
     ci = f' [{r.low:+.2f}, {r.high:+.2f}]' if np.isfinite(r.low) else ''
-    return f"{score} at +{r.lead:g} h ({r['diff']:+.2f} K{ci})"
+    return f"{score} at +{r.lead:g} h ({f'{r.baseline}, ' if named else ''}{r['diff']:+.2f} K{ci})"
+
+def _sentence(rows: pd.DataFrame, model: str, against: str, named: bool = False) -> str:
+    parts = []
+    for decision, words in _SKILL_CLAUSES:
+        items = [_skill_item(r, named) for _, r in rows[rows.decision == decision].iterrows()]
+        if items: parts.append(f"{words} on {', '.join(items)}")
+    return f"Against {against}, `{model}` is " + '; '.join(parts) + '.'
+
+def best_baseline_rows(cmp: pd.DataFrame, exclude=NOT_BASELINES) -> pd.DataFrame:
+    "Per lead and score, the comparison with the strongest baseline (lowest `baseline_mean`), references excluded."
+    if 'baseline_mean' not in cmp: return cmp.iloc[:0]
+    b = cmp[~cmp.baseline.isin(exclude) & cmp.baseline_mean.notna()].reset_index(drop=True)
+    return b.loc[b.groupby(['member', 'metric', 'lead'], sort=False).baseline_mean.idxmin().to_numpy()]
 
 def skill_sentences(cmp: pd.DataFrame, model: str = 'ldm') -> list:
-    """One sentence per baseline of `comparisons.csv` (`stats.compare_methods`): on which scores and leads the model is
-    better, not significantly different, worse, with model - baseline (K) and its 95 % storm-block interval."""
-    out = []
-    for base, rows in cmp.groupby('baseline', sort=False):
-        parts = []
-        for decision, words in _SKILL_CLAUSES:
-            items = [_skill_item(r) for _, r in rows[rows.decision == decision].iterrows()]
-            if items: parts.append(f"{words} on {', '.join(items)}")
-        out.append(f"Against {base}, `{model}` is " + '; '.join(parts) + '.')
-    return out
+    """The headline against the strongest baseline of each lead and score, then one sentence per baseline of
+    `comparisons.csv` (`stats.compare_methods`): on which scores and leads the model is better, not significantly
+    different, worse, with model - baseline (K) and its 95 % storm-block interval."""
+    best = best_baseline_rows(cmp)
+    out = [_sentence(best, model, 'the strongest baseline of each lead and score', named=True)] if len(best) else []
+    return out + [_sentence(rows, model, base) for base, rows in cmp.groupby('baseline', sort=False)]
 
 # %% ../nbs/05c_report_page.ipynb #e06f8a15
 def _skill_summary(cmp: pd.DataFrame, model: str) -> str:

@@ -51,6 +51,15 @@ def test_report_opens_with_skill_sentences_that_match_summary(first_run):
             assert abs(float(diff) - want) < 0.006, (base, score, lead, diff, want)
             checked += 1
     assert checked == 2 * 2 * len(set(summ[summ.method == 'ldm'].lead)), first     # both scores at every lead
+    head = re.search(r'Against the strongest baseline of each lead and score, `ldm` is (.*?)\.(?: Against|$)', first)
+    assert head, first
+    named = re.findall(r'(CRPS|mean RMSE) at \+(\d+) h \((\w+), ([+-]\d+\.\d+) K', head.group(1))
+    for score, lead, base, diff in named:                 # the strongest: the baseline of the lowest mean, named
+        member, metric = ('ens', 'crps') if score == 'CRPS' else ('mean', 'rmse')
+        means = {b: mean(b, member, metric, int(lead)) for b, _ in sentences}
+        assert base == min(means, key=means.get), (score, lead, base, means)
+        assert abs(float(diff) - (mean('ldm', member, metric, int(lead)) - means[base])) < 0.006, (score, lead, diff)
+    assert len(named) == 2 * len(set(summ[summ.method == 'ldm'].lead)), head.group(1)
     assert (out / 'guidance' / 'guidance.json').is_file()                              # chosen on the validation storms
     cfg = json.loads((ev / 'eval_config.json').read_text())['config']
     assert cfg['guidance'] == json.loads((out / 'guidance' / 'guidance.json').read_text())['chosen']

@@ -17,9 +17,9 @@ from .data import denormalise_tb
 # %% auto #0
 __all__ = ['DET_METRICS', 'ENS_METRICS', 'ROW_COLUMNS', 'EvalConfig', 'eval_config', 'as_numpy', 'to_kelvin', 'frames_from_item',
            'mae', 'mse', 'rmse', 'psnr', 'ssim', 'contingency', 'categorical_scores', 'fss', 'crps_ensemble',
-           'spread_skill', 'rank_histogram', 'radial_spectrum', 'deterministic_scores', 'score_forecast',
-           'scores_frame', 'summary_table', 'plot_comparison', 'plot_score_vs_lead', 'plot_rank_histogram',
-           'plot_spectra']
+           'spread_skill', 'rank_histogram', 'radial_spectrum', 'deterministic_scores', 'check_forecast', 'score_rows',
+           'score_forecast', 'scores_frame', 'summary_table', 'plot_comparison', 'plot_score_vs_lead',
+           'plot_rank_histogram', 'plot_spectra']
 
 # %% ../nbs/05_eval.ipynb #5d343eb2
 @dataclass(kw_only=True)
@@ -300,9 +300,8 @@ def deterministic_scores(fc, obs, cfg=None) -> dict:
         for s in c.fss_scales: out[f'fss_{_thr_name(t)}_{s}px'] = _fss(*events[t], v, s, tables)
     return {k: _scalar(x) for k, x in out.items()}
 
-def score_forecast(truth_k, members_k, *, sample_id, lead_h, method: str, cfg=None) -> list:
-    "Score one ensemble forecast (M, L, H, W) against the truth (L, H, W), kelvin -> list of tidy row dicts."
-    c = eval_config(cfg)
+def check_forecast(truth_k, members_k, lead_h, method: str, sample_id) -> tuple:
+    "(truth (L, H, W), members (M, L, H, W), leads) of one forecast, shapes checked; a single lead may come without L."
     y, x = as_numpy(truth_k, 'truth_k'), as_numpy(members_k, 'members_k')
     if y.ndim == 2 and x.ndim == 3: y, x = y[None], x[:, None]
     if y.ndim != 3 or x.ndim != 4 or x.shape[1:] != y.shape:
@@ -311,24 +310,34 @@ def score_forecast(truth_k, members_k, *, sample_id, lead_h, method: str, cfg=No
     leads = np.atleast_1d(np.asarray(lead_h, dtype=float))
     if leads.shape != (y.shape[0],):
         raise ValueError(f'score_forecast({method!r}): lead_h has {leads.size} values for {y.shape[0]} leads')
-    leads = [int(v) if float(v).is_integer() else float(v) for v in leads]
-    m = x.shape[0]
-    names = ['mean'] + (list(range(m)) if c.per_member else [])
-    fields = np.concatenate([x.mean(axis=0)[None], x] if c.per_member else [x.mean(axis=0)[None]])
+    return y, x, [int(v) if float(v).is_integer() else float(v) for v in leads]
+
+def score_rows(det: dict, ens: dict, *, sample_id, leads: list, method: str, n_members: int, per_member: bool) -> list:
+    """Tidy rows from the scores of one forecast: `det` {metric: (1 + M or 1, L)} of the mean (then each member),
+    `ens` {metric: (L,)} of the ensemble (ENS_METRICS)."""
+    names = ['mean'] + (list(range(n_members)) if per_member else [])
     rows = []
     add = lambda li, mem, metric, val: rows.append(dict(sample=str(sample_id), lead=leads[li], method=str(method),
                                                      member=mem, metric=metric, value=float(val)))
-    for metric, vals in deterministic_scores(fields, y, c).items():
+    for metric, vals in det.items():
         vals = np.asarray(vals)
         for k, mem in enumerate(names):
             for li in range(len(leads)): add(li, mem, metric, vals[k, li])
-    ens = dict(crps=crps_ensemble(x, y), crps_fair=crps_ensemble(x, y, fair=True))
-    ss = spread_skill(x, y)
-    ens.update(spread=ss['spread'], ssr=ss['ssr'])
     for metric in ENS_METRICS:
         vals = np.atleast_1d(ens[metric])
         for li in range(len(leads)): add(li, 'ens', metric, vals[li])
     return rows
+
+def score_forecast(truth_k, members_k, *, sample_id, lead_h, method: str, cfg=None) -> list:
+    "Score one ensemble forecast (M, L, H, W) against the truth (L, H, W), kelvin -> list of tidy row dicts."
+    c = eval_config(cfg)
+    y, x, leads = check_forecast(truth_k, members_k, lead_h, method, sample_id)
+    fields = np.concatenate([x.mean(axis=0)[None], x] if c.per_member else [x.mean(axis=0)[None]])
+    ens = dict(crps=crps_ensemble(x, y), crps_fair=crps_ensemble(x, y, fair=True))
+    ss = spread_skill(x, y)
+    ens.update(spread=ss['spread'], ssr=ss['ssr'])
+    return score_rows(deterministic_scores(fields, y, c), ens, sample_id=sample_id, leads=leads, method=method,
+                      n_members=x.shape[0], per_member=c.per_member)
 
 def scores_frame(rows) -> pd.DataFrame:
     "Rows from `score_forecast` (any number of samples / methods) -> DataFrame with the columns ROW_COLUMNS."

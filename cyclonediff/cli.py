@@ -225,6 +225,9 @@ def add_eval_arguments(p):
     p.add_argument('--information', default=s.information, choices=list(INFORMATION_SETS),
                    help=f"what a forecast issued at t reads: 'analysis' (nothing valid after t) or 'oracle' (future ERA5 "
                         f"reanalysis: an upper bound, scored as {method('oracle')}) (default {s.information})")
+    p.add_argument('--score-on', default=r.score_on, choices=['cpu', 'device'],
+                   help="score the models' ensembles in the CPU workers (numpy) or in torch on --device, where they were "
+                        f"sampled (default {r.score_on})")
     p.add_argument('--no-progress', action='store_true')
     return p
 

@@ -33,6 +33,7 @@ from .sampling import SamplingConfig, forecast, sampling_config
 from .stats import compare_methods
 from .store import read_manifest
 from .storm_baselines import StormTrack, fit_track_spread, spread_pairs, track_until
+from .eval_torch import score_forecast as score_forecast_torch
 from .storm_verify import add_storm_section, storm_comparisons, verify_storm, write_storm_outputs
 from .datasets import CycloneDataset
 
@@ -59,6 +60,7 @@ class EvalRunConfig:
     save_forecasts: bool = True             # forecasts/*.npz for the forecast viewer
     threshold_k: float = 220.0              # cold-top event of the headline table (Tb < threshold)
     vae_floor: bool = True                  # also score decode(encode(truth)) as `vae_recon`: the VAE's own error
+    score_on: str = 'cpu'                   # the models' ensembles scored by the CPU workers (numpy), or 'device': in torch where they were sampled
 
     def __post_init__(self):
         if isinstance(self.sampling, dict): self.sampling = SamplingConfig(**self.sampling)
@@ -67,6 +69,7 @@ class EvalRunConfig:
         if self.leads is not None: self.leads = tuple(int(h) for h in self.leads)
         if self.max_samples is not None and int(self.max_samples) < 1:
             raise ValueError(f'EvalRunConfig.max_samples={self.max_samples}; expected >= 1 or None')
+        if self.score_on not in ('cpu', 'device'): raise ValueError(f"EvalRunConfig.score_on={self.score_on!r}; expected 'cpu' or 'device'")
 
     def flat(self) -> dict:
         "The fields as one flat dict, the sampling's beside the run's (the `config` of eval_config.json)."
@@ -217,6 +220,7 @@ class VerifyJob:
     model: str = 'ldm'                  # the model's method name (`information.method`: ldm, or ldm_oracle)
     track: StormTrack | None = None     # the storm's fixes up to t, for the storm-following baselines and the storm scores
     threshold_k: float = 220.0          # the cold-top event of the bias, frequency bias and reliability (Tb < threshold)
+    scored: pd.DataFrame | None = None  # score rows of forecasts already scored where they were made (score_on='device')
 
 # %% ../nbs/05d_evaluate.ipynb #32b5614f
 def _sample_id(item) -> str: return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
@@ -226,6 +230,14 @@ def _forecast_kelvin(model: dict, batch: dict, sampling: SamplingConfig, seed: i
     fc = forecast(model['unet'], model['vae'], batch, sampling, seed=seed, schedule=model['schedule'],
                   vae_cfg=model['cfg'].vae)
     return to_kelvin(fc[0][:, plan.lead_index], plan.verify_cfg)
+
+def _score_on_device(forecasts: dict, truth, leads_h, sample_id: str, vcfg, models: dict, timings: dict) -> pd.DataFrame:
+    "The score rows of the models' ensembles, computed in torch on the models' device (`eval_torch.score_forecast`)."
+    t0, device = time.perf_counter(), next(models['ldm']['unet'].parameters()).device
+    rows = [r for name, fk in forecasts.items()
+            for r in score_forecast_torch(truth, fk, sample_id=sample_id, lead_h=leads_h, method=name, cfg=vcfg, device=device)]
+    timings['device_scoring_s'] = timings.get('device_scoring_s', 0.0) + time.perf_counter() - t0
+    return scores_frame(rows)
 
 def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, timings: dict, out=None) -> VerifyJob:
     "The forecasts of sample i (the model's, the ablation's, the VAE floor) as a VerifyJob writing into `out`."
@@ -246,24 +258,27 @@ def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, ti
     meta = dict(sample=sample_id, sid=item['sid'], name=item['storm_names'], time=item['timestamps'],
                 lat=item['lat'], lon=item['lon'])
     files = Path(out) if out is not None else None
+    scored = _score_on_device(forecasts, truth[sel], leads_h[sel], sample_id, vcfg, models, timings) if cfg.score_on == 'device' else None
     return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, seed, cfg.baselines,
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
                      n_show=min(3, cfg.sampling.members), model=name, track=plan.storm_track(item['sid'], item['timestamps']),
-                     threshold_k=cfg.threshold_k)
+                     threshold_k=cfg.threshold_k, scored=scored)
 
 # %% ../nbs/05d_evaluate.ipynb #4705c24d
 def _score_methods(job: VerifyJob, methods: dict) -> tuple:
     "(scores frame, rank histograms, power spectra) of every method of one sample."
     rows, ranks, spectra = [], {}, {}
+    done = set() if job.scored is None else set(job.scored.method)
     for name, fk in methods.items():
-        rows += score_forecast(job.truth, fk, sample_id=job.sample_id, lead_h=job.leads_h, method=name, cfg=job.verify_cfg)
+        if name not in done:
+            rows += score_forecast(job.truth, fk, sample_id=job.sample_id, lead_h=job.leads_h, method=name, cfg=job.verify_cfg)
         if fk.shape[0] > 1: ranks[name] = rank_histogram(fk, job.truth, seed=job.seed)
         spectra[name if fk.shape[0] == 1 else f'{name} (member)'] = radial_spectrum(fk[0], d=1.0)[1].mean(0)
         if fk.shape[0] > 1: spectra[f'{name} (mean)'] = radial_spectrum(fk.mean(0))[1].mean(0)
     spectra['truth'] = radial_spectrum(job.truth)[1].mean(0)
-    return scores_frame(rows), ranks, spectra
+    return pd.concat([job.scored, scores_frame(rows)] if job.scored is not None else [scores_frame(rows)], ignore_index=True), ranks, spectra
 
 def _save_sample(job: VerifyJob, methods: dict):
     "The arrays to job.npz and the comparison grid to job.figure (each if asked for)."
@@ -548,7 +563,8 @@ def eval_config_from_args(a) -> EvalRunConfig:
     sampling = SamplingConfig(**{f.name: getattr(a, f.name) for f in fields(SamplingConfig) if hasattr(a, f.name)})
     return EvalRunConfig(split=a.split, sampling=sampling, max_samples=a.max_samples,
                          baselines=() if a.baselines.strip().lower() == 'none' else names(a.baselines),
-                         leads=tuple(int(h) for h in names(a.leads)) if a.leads else None)
+                         leads=tuple(int(h) for h in names(a.leads)) if a.leads else None,
+                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on))
 
 def eval_from_args(a, log=print) -> dict:
     "Run eval_main from options parsed with `cyclonediff.cli.add_eval_arguments`."

@@ -1,0 +1,36 @@
+#!/usr/bin/env python
+"""Issue 18 item 6 on the CPU: stage-2 variants trained on a finished demo's store with its VAE (60 epochs of
+configs/demo.yaml plus one change each), scored on the validation storms (24 samples, 8 members, guidance 1) beside
+persistence and storm-following persistence; one JSON line a variant.
+
+    cyclonediff demo --out demo_out                      # first: the demo's world, store, VAE and model
+    python benchmarks/demo_levers.py demo_out /tmp/levers [base v minsnr5]
+"""
+import sys, time, json
+import pandas as pd
+from cyclonediff.cli import config_dir
+from cyclonediff.configs import load_config
+from cyclonediff.trainer import train
+from cyclonediff.evaluation import evaluate
+D, OUT = sys.argv[1], sys.argv[2]
+variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_gamma=5.0']}
+which = sys.argv[3:] or list(variants)
+t00 = time.time()
+for name in which:
+    t0 = time.time()
+    if variants[name] is None: ck = f'{D}/runs/ldm'
+    else:
+        ov = ['data.history=1', 'train.stage=ldm', 'train.dataset=store', f'train.store={D}/store', f'train.out_dir={OUT}/{name}',
+              f'train.vae_ckpt={D}/runs/vae', 'train.epochs=60', 'train.progress=false'] + variants[name]
+        ck = train(load_config(config_dir() / 'demo.yaml', ov), resume=True)
+    t1 = time.time()
+    res = evaluate(ck, f'{D}/store', f'{OUT}/eval_{name}', split='val', guidance=1.0, max_samples=24, members=8, steps=10,
+                   leads=(3, 6, 12, 24), baselines=('persistence', 'storm_persistence'), progress=False, device='cpu')
+    s = pd.read_csv(res['summary'])
+    pick = lambda m, metric, member: s[(s.method == m) & (s.metric == metric) & (s.member == member)].set_index('lead')['mean'].round(2).to_dict()
+    out = dict(variant=name, train_s=round(t1 - t0), eval_s=round(time.time() - t1), crps=pick('ldm', 'crps', 'ens'),
+               rmse_mean=pick('ldm', 'rmse', 'mean'), ssr=pick('ldm', 'ssr', 'ens'), centre_km=pick('ldm', 'mean_centre_error_km', 'ens'),
+               found=pick('ldm', 'found_share', 'ens'), tb_abs=pick('ldm', 'mean_tb_abs_error', 'ens'),
+               sp_centre_km=pick('storm_persistence', 'mean_centre_error_km', 'ens'), pers_crps=pick('persistence', 'crps', 'ens'))
+    print(json.dumps(out), flush=True)
+print('total', round(time.time() - t00))

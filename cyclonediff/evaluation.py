@@ -278,7 +278,7 @@ def _score_methods(job: VerifyJob, methods: dict) -> tuple:
         spectra[name if fk.shape[0] == 1 else f'{name} (member)'] = radial_spectrum(fk[0], d=1.0)[1].mean(0)
         if fk.shape[0] > 1: spectra[f'{name} (mean)'] = radial_spectrum(fk.mean(0))[1].mean(0)
     spectra['truth'] = radial_spectrum(job.truth)[1].mean(0)
-    return pd.concat([job.scored, scores_frame(rows)] if job.scored is not None else [scores_frame(rows)], ignore_index=True), ranks, spectra
+    return pd.concat([f for f in (job.scored, scores_frame(rows)) if f is not None], ignore_index=True), ranks, spectra
 
 def _save_sample(job: VerifyJob, methods: dict):
     "The arrays to job.npz and the comparison grid to job.figure (each if asked for)."

@@ -12,6 +12,7 @@
 #   bash benchmarks/gpu_session_issue20.sh vaecurve   # 300 steps of the VAE stage of configs/gpu.yaml: old norms seed 0 and 1, vae.fused_norm seed 0
 #   bash benchmarks/gpu_session_issue20.sh vaeprof    # kernel time by kind of the VAE stage with the fused norm (ours@fused@dcl) at 32
 #   bash benchmarks/gpu_session_issue20.sh vae2       # the VAE stage at 32: LPIPS input channels_last, discriminator / LPIPS compiled
+#   bash benchmarks/gpu_session_issue20.sh vaecurve2  # 300 trainer steps of the VAE stage, LPIPS + PatchGAN on: before issue 20 (seeds 0, 1) and now
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 t() { echo "== $*" | tee -a "$O/issue20.txt"; timeout "$1" "${@:2}" 2>&1 | tail -70 | tee -a "$O/issue20.txt"; }
@@ -28,7 +29,7 @@ for part in "${@:-step}"; do case "$part" in
     t 200 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
       --paths ours+c@fused --profile ours+c@fused:256 ;;
   graphs)
-    t 260 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --cond-patch 4 \
+    t 380 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --cond-patch 4 \
       --paths ours+cg ours+cg@fused --json "$O/step_fused_32.json" ;;
   vae)
     t 300 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused ours@fused@dcl ours+c@fused \
@@ -46,7 +47,13 @@ for part in "${@:-step}"; do case "$part" in
     t 200 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl \
       --profile ours@fused@dcl:32 --json "$O/vae_fused_dcl_32.json" ;;
   vae2)
-    t 420 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl ours@fused@dcl@cd \
+    t 390 python benchmarks/vae_step_speed.py --device cuda --batches 32 --paths ours ours@fused@dcl ours@fused@dcl@cd \
       ours@fused@dcl@cd@cp --profile ours@fused@dcl@cd:32 --json "$O/vae2_32.json" ;;
+  vaecurve2)
+    G=loss.perceptual_weight=0.1,loss.lpips_fallback=random,loss.disc_start=0,loss.disc_factor=1.0
+    OLD=$G,vae.fused_norm=false,train.compile=false
+    t 530 python benchmarks/compile_curve.py --out /tmp/cv21 --cfg configs/gpu.yaml --stage vae --steps ${CURVE_STEPS:-300} \
+      --samples 1024 --variants old=$OLD old_seed1=$OLD,train.seed=1 now=$G,vae.fused_norm=true,train.compile=true
+    cp /tmp/cv21/compile_curve.json "$O/vae_curve_gan.json" ;;
   *) echo "unknown part: $part" ;;
 esac; done

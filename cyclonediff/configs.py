@@ -96,7 +96,7 @@ class TrainConfig:
     mixed_precision: str = 'bf16'          # 'bf16' | 'no'
     cpu: bool = False                      # force the CPU even if a GPU is present
     channels_last: bool = False
-    compile: bool = False                  # torch.compile the UNet (stage 2) ...
+    compile: bool = False                  # torch.compile the UNet (stage 2; the discriminator + LPIPS in stage 1) ...
     compile_mode: str = 'default'          # ... in this mode: 'reduce-overhead' replays CUDA graphs (host-bound small batches)
     cudnn_benchmark: bool = True           # CUDA: let cuDNN time its convolution algorithms once per shape and keep the fastest
     # -- EMA, classifier-free guidance, stage 2

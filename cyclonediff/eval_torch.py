@@ -62,18 +62,18 @@ def _integral(e: torch.Tensor) -> torch.Tensor:
     s = e.to(torch.int32).cumsum(-2).cumsum(-1)
     return F.pad(s, (1, 0, 1, 0))
 
-def _box_fraction(s: torch.Tensor, n: int) -> torch.Tensor:
-    "eval._box_fraction in torch: the fraction of events in the n x n window of every pixel (zero outside)."
+def _box_fraction(s: torch.Tensor, n: int, dtype=torch.float64) -> torch.Tensor:
+    "eval._box_fraction in torch: the fraction of events in the n x n window of every pixel (zero outside), in `dtype`."
     h, w = s.shape[-2] - 1, s.shape[-1] - 1
     lead = s.shape[:-2]
-    sp = F.pad(s.reshape(-1, 1, h + 1, w + 1).to(torch.float64 if s.device.type == 'cpu' else torch.float32),
+    sp = F.pad(s.reshape(-1, 1, h + 1, w + 1).to(dtype),
                (n, n, n, n), mode='replicate').reshape(*lead, h + 1 + 2 * n, w + 1 + 2 * n)
     a, b = n - n // 2, 2 * n - n // 2
     lo_r, hi_r, lo_c, hi_c = slice(a, a + h), slice(b, b + h), slice(a, a + w), slice(b, b + w)
     return (sp[..., hi_r, hi_c] - sp[..., lo_r, hi_c] - sp[..., hi_r, lo_c] + sp[..., lo_r, lo_c]) / float(n * n)
 
-def _fss(tables, v, scale: int) -> torch.Tensor:
-    i_f, i_o = (_box_fraction(t, int(scale)) for t in tables)
+def _fss(tables, v, scale: int, dtype=torch.float64) -> torch.Tensor:
+    i_f, i_o = (_box_fraction(t, int(scale), dtype) for t in tables)
     vf = v.to(i_f.dtype)
     return 1.0 - ((i_f - i_o) ** 2 * vf).sum((-2, -1)) / ((i_f ** 2 + i_o ** 2) * vf).sum((-2, -1))
 
@@ -98,7 +98,7 @@ def deterministic_scores(fc, obs, cfg=None, *, device=None, dtype=None) -> dict:
         for k, val in _cat_scores(*events[t], v).items(): out[f'{k}_{eval_np._thr_name(t)}'] = val
     for t in c.thresholds_k:
         tables = tuple(_integral(e) for e in events[t])
-        for s in c.fss_scales: out[f'fss_{eval_np._thr_name(t)}_{s}px'] = _fss(tables, v, s)
+        for s in c.fss_scales: out[f'fss_{eval_np._thr_name(t)}_{s}px'] = _fss(tables, v, s, dtype)
     return {k: x.double().cpu().numpy() for k, x in out.items()}
 
 def ensemble_scores(members, obs, *, device=None, dtype=None) -> dict:

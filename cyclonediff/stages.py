@@ -24,9 +24,9 @@ from .monitors import psnr, save_image_grid
 # %% auto #0
 __all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
            'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
-           'reconstruction_checks', 'measure_scaling_factor', 'VAEStage', 'keyed_draws', 'vae_source', 'TargetLatents',
-           'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'denoised_pair', 'LDMStage', 'make_stage',
-           'compile_mode_for']
+           'reconstruction_checks', 'measure_scaling_factor', 'compile_gan', 'VAEStage', 'keyed_draws', 'vae_source',
+           'TargetLatents', 'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'denoised_pair', 'LDMStage',
+           'make_stage', 'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -202,6 +202,15 @@ def measure_scaling_factor(vae, train_ds, train_cfg: TrainConfig, device, step: 
                       stacklevel=3)
         return None
 
+# %% ../nbs/03e_stages.ipynb #a56c0d67
+def compile_gan(gan) -> torch.nn.Module:
+    "Compile the discriminator and the LPIPS network of a `VAEGANLoss` in place (state-dict keys unchanged)."
+    gan.discriminator.compile(dynamic=False)
+    lpips = getattr(gan.vae_loss.perceptual, 'lpips', None)
+    if isinstance(lpips, torch.nn.Module): lpips.compile(dynamic=False)
+    return gan
+
+
 # %% ../nbs/03e_stages.ipynb #e7dd7f69
 _DECODER_PARTS = ('decoder.', 'post_quant_conv.')
 
@@ -217,6 +226,7 @@ class VAEStage(Stage):
         self.gan = VAEGANLoss(cfg.loss).to(dev)
         if cfg.train.channels_last:                          # the discriminator and LPIPS trunk too (issue 20: 1.06 x)
             for m in (self.vae, self.gan): m.to(memory_format=torch.channels_last)
+        if cfg.train.compile: compile_gan(self.gan)
         self.vae_train = self.vae                            # DDP-wrapped by prepare
         self.inputs = self.cache_inputs(trainer)
 

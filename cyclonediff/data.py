@@ -14,8 +14,8 @@ import xarray as xr
 
 # %% auto #0
 __all__ = ['ERA5_PRESSURE_VARS', 'ERA5_SINGLE_VARS', 'SHEAR_LEVELS', 'DataConfig', 'wrap_lon', 'standard_latlon', 'example_era5',
-           'era5_variables', 'era5_channel', 'patch_coords', 'storm_patch', 'era5_patch', 'resize_patch',
-           'normalise_tb', 'denormalise_tb']
+           'era5_variables', 'era5_channel', 'patch_coords', 'storm_patch', 'era5_patches', 'era5_patch',
+           'resize_patch', 'normalise_tb', 'denormalise_tb']
 
 # %% ../nbs/00_data.ipynb #9452c573
 @dataclass(kw_only=True)
@@ -204,7 +204,44 @@ def _as_latlon_field(field, what) -> xr.DataArray:
     lon = field.lon.values if 'lon' in field.dims else None
     if not (lat_ok and lon is not None and (np.diff(lon) > 0).all() and lon.min() >= -180 and lon.max() < 180):
         field = standard_latlon(field, what)                        # only copies when not standard already
-    return field.transpose('lat', 'lon')
+    return field if field.dims == ('lat', 'lon') else field.transpose('lat', 'lon')
+
+def _patch_weights(f: xr.DataArray, lat: float, lon: float, size: int, res: float):
+    "The `_axis_weights` (lat, lon) of the patch grid centred on (lat, lon) on the grid of the standard-form field `f`."
+    plat, plon = patch_coords(lat, lon, size, res)
+    return _axis_weights(f.lat.values, plat), _axis_weights(f.lon.values, plon, period=360.0)
+
+class _Bilinear:
+    """Bilinear sampling of (lat, lon) arrays of one source grid on one patch grid, from the `_axis_weights` of
+    both axes; computed once and applied to each field of that grid. Each value is the sum over the 4 corners,
+    in the order (lat0, lon0), (lat0, lon1), (lat1, lon0), (lat1, lon1), of (w_lat * w_lon) * f, a corner of zero
+    weight left out even if NaN: the float64 operations of the 4-corner formula, so the result is equal to it bit
+    for bit. Only the gathers are cheaper: the source rows needed are taken once, then their two columns per
+    patch column (a few dozen rows x size), and each corner is a row gather of that small array."""
+    def __init__(self, lat_w, lon_w):
+        ia0, ia1, wa, va = lat_w
+        self.io0, self.io1, wo, vo = lon_w
+        self.rows, inv = np.unique(np.concatenate([ia0, ia1]), return_inverse=True)
+        self.r0, self.r1 = inv[:ia0.size], inv[ia0.size:]
+        self.wk = [wla[:, None] * wlo[None, :] for wla in (1 - wa, wa) for wlo in (1 - wo, wo)]
+        self.valid = va[:, None] & vo[None, :]
+
+    def corners(self, F):
+        "The 4 corner values of every patch pixel (size, size) each, in the order of `self.wk`."
+        sub = np.asarray(F)[self.rows]
+        cols = sub[:, self.io0], sub[:, self.io1]
+        return [c[r] for r in (self.r0, self.r1) for c in cols]
+
+    def __call__(self, F):
+        "(values float32 (size, size), mask) of the (lat, lon) array `F`: NaN and `False` off the source or where NaN."
+        out = np.zeros(self.valid.shape, dtype='float64')
+        for wk, v in zip(self.wk, self.corners(F)):
+            if np.isfinite(v).all(): out += wk * v
+            else:
+                with np.errstate(invalid='ignore'): out += np.where(wk > 0, wk * v, 0.0)   # 0 * inf: left out
+        out = out.astype('float32')
+        out[~self.valid] = np.nan
+        return out, self.valid & np.isfinite(out)
 
 def storm_patch(field: xr.DataArray, lat: float, lon: float, size: int = 286, res: float = 0.07, *,
                 method: str = 'nearest'):
@@ -212,30 +249,33 @@ def storm_patch(field: xr.DataArray, lat: float, lon: float, size: int = 286, re
     Returns (values float32 (size, size), mask bool (size, size), True = valid); NaN where the source ends or is missing."""
     if method not in ('nearest', 'linear'): raise ValueError(f"storm_patch: method must be 'nearest' or 'linear', got {method!r}")
     f = _as_latlon_field(field, 'storm_patch')
-    plat, plon = patch_coords(lat, lon, size, res)
-    ia0, ia1, wa, va = _axis_weights(f.lat.values, plat)
-    io0, io1, wo, vo = _axis_weights(f.lon.values, plon, period=360.0)
-    F = np.asarray(f.values)
-    if method == 'nearest':
-        out = F[np.ix_(np.where(wa < 0.5, ia0, ia1), np.where(wo < 0.5, io0, io1))].astype('float32')
-    else:
-        out = np.zeros((size, size), dtype='float64')
-        for ia, wla in ((ia0, 1 - wa), (ia1, wa)):
-            for io, wlo in ((io0, 1 - wo), (io1, wo)):
-                wk = wla[:, None] * wlo[None, :]
-                out += np.where(wk > 0, wk * F[np.ix_(ia, io)], 0.0)
-        out = out.astype('float32')
+    lat_w, lon_w = _patch_weights(f, lat, lon, size, res)
+    if method == 'linear': return _Bilinear(lat_w, lon_w)(f.values)
+    (ia0, ia1, wa, va), (io0, io1, wo, vo) = lat_w, lon_w
+    out = np.asarray(f.values)[np.ix_(np.where(wa < 0.5, ia0, ia1), np.where(wo < 0.5, io0, io1))].astype('float32')
     valid = va[:, None] & vo[None, :]
     out[~valid] = np.nan
     return out, valid & np.isfinite(out)
+
+def era5_patches(fields, lat: float, lon: float, size: int = 286, res: float = 0.07):
+    """`era5_patch` of several (lat, lon) fields at one centre -> (values (n, size, size) float32, masks (n, size, size)),
+    equal to stacking `era5_patch` of each; the weights are computed once per source grid (the fields of one
+    ERA5 dataset share it) instead of once per field."""
+    fs = [_as_latlon_field(f, 'era5_patches') for f in fields]
+    if not fs: return np.empty((0, size, size), 'float32'), np.empty((0, size, size), bool)
+    samplers, pairs = {}, []
+    for f in fs:
+        grid = (f.lat.values.tobytes(), f.lon.values.tobytes())
+        if grid not in samplers: samplers[grid] = _Bilinear(*_patch_weights(f, lat, lon, size, res))
+        pairs.append(samplers[grid](f.values))
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 def era5_patch(src, lat: float, lon: float, size: int = 286, res: float = 0.07, *, channels=None, time=None):
     """ERA5 on the patch grid, bilinear (periodic in lon for global fields). `src` a (lat, lon) DataArray ->
     (values (size, size), mask); or a Dataset from `open_era5` with `channels` and `time` -> (C, size, size) each."""
     if isinstance(src, xr.Dataset):
         if channels is None or time is None: raise ValueError('era5_patch: a Dataset needs channels=... and time=...')
-        pairs = [storm_patch(era5_channel(src, c, time), lat, lon, size, res, method='linear') for c in channels]
-        return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
+        return era5_patches([era5_channel(src, c, time) for c in channels], lat, lon, size, res)
     return storm_patch(src, lat, lon, size, res, method='linear')
 
 # %% ../nbs/00_data.ipynb #427b6ecb

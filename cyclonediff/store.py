@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import DataConfig, era5_channel, era5_patch, era5_variables, normalise_tb, resize_patch, storm_patch
+from .data import DataConfig, era5_channel, era5_patches, era5_variables, normalise_tb, resize_patch, storm_patch
 from .files import to_jsonable, write_csv, write_text
 from .splits import SPLITS, SplitConfig, assign_splits
 from .readers import (era5_file_times, era5_times, gridsat_files, open_era5, open_gridsat, read_ibtracs,
@@ -171,7 +171,7 @@ class SampleCutter:
         imgs, masks = resize_patch(np.stack(xs), S), resize_patch(np.stack(masks), S)   # one call: much faster than one per frame
         e_times = [t] + [t + pd.Timedelta(hours=h) for h in cfg.leads_h]
         C = len(cfg.era5_channels)
-        era5 = np.stack([era5_patch(self.era5_field(ch, tt), lat, lon, n, cfg.res)[0] for tt in e_times for ch in cfg.era5_channels])
+        era5 = era5_patches([self.era5_field(ch, tt) for tt in e_times for ch in cfg.era5_channels], lat, lon, n, cfg.res)[0]
         era5 = resize_patch(era5, S).reshape(len(e_times), C, S, S).astype(np.float32)
         h = 1 + cfg.history
         return dict(gridsat=imgs[:h], target=imgs[h:], mask=masks,

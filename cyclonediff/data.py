@@ -243,6 +243,7 @@ class _Bilinear:
         out[~self.valid] = np.nan
         return out, self.valid & np.isfinite(out)
 
+# %% ../nbs/00_data.ipynb #7e89fd89
 def storm_patch(field: xr.DataArray, lat: float, lon: float, size: int = 286, res: float = 0.07, *,
                 method: str = 'nearest'):
     """Sample a (lat, lon) field on the storm-centred grid `patch_coords(lat, lon, size, res)`.

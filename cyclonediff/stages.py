@@ -212,11 +212,10 @@ def compile_gan(gan) -> torch.nn.Module:
 
 
 # %% ../nbs/03e_stages.ipynb #e7dd7f69
-_DECODER_PARTS = ('decoder.', 'post_quant_conv.')
-
 class VAEStage(Stage):
     "Stage 1: VAE (+ PatchGAN from loss.disc_start); EMA of the decoder; the scaling factor at every checkpoint."
     name = 'vae'
+    decoder_parts = ('decoder.', 'post_quant_conv.')       # what the EMA averages
 
     def build(self, trainer):
         cfg, dev = self.cfg, trainer.device
@@ -247,7 +246,7 @@ class VAEStage(Stage):
 
     def make_emas(self, train_cfg: TrainConfig) -> dict:
         if train_cfg.ema_decay <= 0: return {}
-        return {'vae': EMA(self.vae, train_cfg.ema_decay, train_cfg.ema_warmup, include=lambda n: n.startswith(_DECODER_PARTS))}
+        return {'vae': EMA(self.vae, train_cfg.ema_decay, train_cfg.ema_warmup, include=lambda n: n.startswith(self.decoder_parts))}
 
     def images(self, batch) -> torch.Tensor:
         x = _images(batch, self.cfg.train.image_key, self.cfg.vae.in_channels)

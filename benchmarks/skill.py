@@ -197,8 +197,8 @@ class SkillRun:
         self.world, self.store, self.runs, self.ev = out / 'world', out / 'store', out / 'runs', out / 'eval'
         self.times = json.loads((out / 'times.json').read_text()) if (out / 'times.json').is_file() else {}
         self.resume = ['--resume'] if a.resume_training else []
-        self.common = [f'train.store={self.store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25',
-                       'train.compile=false']     # run 4 (SKILL.md) trained eager; configs/gpu.yaml now compiles (untried here)
+        self.common = [f'train.store={self.store}', 'train.progress=false', 'train.tensorboard=false', 'train.log_every=25']
+        if not a.compile_train: self.common.append('train.compile=false')   # run 4 (SKILL.md) trained eager
 
     def phase(self, name, fn, runs=(), steps=0):
         "Run `fn` unless done; a training phase whose runs stopped before `steps` is not done (exit 75)."
@@ -217,10 +217,12 @@ class SkillRun:
         self.phase('world', self.make_world)
         self.phase('store', self.build_store)
         self.phase('vae', self.train_vae, [runs / 'vae'], a.vae_steps)
-        self.phase('ldm', self.train_ldms, [runs / 'ldm', runs / 'ldm_no_era5'], a.ldm_steps)
+        self.phase('ldm', self.train_ldms, [runs / 'ldm'] + ([] if a.no_ablation else [runs / 'ldm_no_era5']), a.ldm_steps)
         if a.choose_guidance: self.phase('guidance', self.choose_guidance)
         self.phase('eval', self.evaluate)
-        self.phase('vae_psnr', lambda: (self.out / 'vae_psnr.json').write_text(json.dumps(vae_psnr(runs / 'ldm', self.store))))
+        if a.oracle_samples: self.phase('oracle', self.evaluate_oracle)
+        self.phase('vae_psnr', lambda: (self.out / 'vae_psnr.json').write_text(
+            json.dumps(vae_psnr(runs / 'ldm', self.store, max_samples=a.max_samples))))
 
     def make_world(self):
         a = self.a
@@ -234,8 +236,10 @@ class SkillRun:
         dc = load_config(self.a.cfg).data                          # the store is cut for the config's data section
         data_kv = [f'image_size={dc.image_size}', f'history={dc.history}', f"leads_h=[{','.join(map(str, dc.leads_h))}]",
                    f"era5_channels=[{','.join(dc.era5_channels)}]"]
+        split = (['--split-method', self.a.split_method] if self.a.split_method else []) + \
+                (['--split-fractions', self.a.split_fractions] if self.a.split_fractions else [])
         sh(cli() + ['data', 'build', '--world', self.world, '--out', self.store, '--workers', self.a.workers,
-                    '--every-h', self.a.every_h, *data_kv], log=self.out / 'store.log')
+                    '--every-h', self.a.every_h, *split, *data_kv], log=self.out / 'store.log')
 
     def train_vae(self):
         a = self.a
@@ -246,16 +250,19 @@ class SkillRun:
     def train_ldms(self):
         "The model and its no-ERA5 ablation: side by side on one GPU each, or one after the other."
         a, runs = self.a, self.runs
-        ld = [*self.common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}',
-              f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm")}', f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
-        jobs = [(['train', 'ldm', *self.resume, '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm'], 'ldm.log', '0'),
-                (['train', 'ldm', *self.resume, '--no-era5', '--cfg', a.cfg, *ld, f'train.out_dir={runs}/ldm_no_era5'],
-                 'ldm_no_era5.log', '1' if a.gpus > 1 else '0')]
+        ld = lambda: [*self.common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}', *a.ldm_set,
+                      f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm")}',
+                      f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
+        jobs = [(['train', 'ldm', *self.resume, '--cfg', a.cfg], 'ldm', '0')]
+        if not a.no_ablation: jobs.append((['train', 'ldm', *self.resume, '--no-era5', '--cfg', a.cfg], 'ldm_no_era5',
+                                          '1' if a.gpus > 1 else '0'))
         if a.gpus > 1:
-            ps = [sh(cli() + j, log=self.out / lg, env={'CUDA_VISIBLE_DEVICES': g}, wait=False) for j, lg, g in jobs]
+            ps = [sh(cli() + j + ld() + [f'train.out_dir={runs}/{r}'], log=self.out / f'{r}.log', env={'CUDA_VISIBLE_DEVICES': g},
+                     wait=False) for j, r, g in jobs]
             if any(p.wait() for p in ps): raise SystemExit(f'stage-2 training failed; see {self.out}/ldm*.log')
-        else:
-            for j, lg, _ in jobs: sh(cli() + j, log=self.out / lg)
+        else:                                            # one after the other, each with what the deadline leaves
+            for j, r, _ in jobs:
+                if last_step(runs / r) < a.ldm_steps: sh(cli() + j + ld() + [f'train.out_dir={runs}/{r}'], log=self.out / f'{r}.log')
 
     def choose_guidance(self):
         "Each --choose-guidance scale on 4 validation samples at +12 h; the pick goes to guidance.json."
@@ -277,10 +284,22 @@ class SkillRun:
         a = self.a
         self.clock.require(a.eval_min, 'eval')
         guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
+        ablation = [] if a.no_ablation else ['--ablation-ckpt', self.runs / 'ldm_no_era5']
         sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', self.ev, '--members', a.members,
-                    '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)),
-                    '--ablation-ckpt', self.runs / 'ldm_no_era5', '--max-samples', a.max_samples,
-                    '--workers', max(1, min(24, a.workers - 4))], log=self.out / 'eval.log')
+                    '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)), *ablation,
+                    '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - a.eval_spare_cores)),
+                    *a.eval_args.split(), '--no-progress'], log=self.out / 'eval.log')
+
+    def evaluate_oracle(self):
+        "The same model fed the future reanalysis (information 'oracle': an upper bound, never the headline), no baselines."
+        a = self.a
+        self.clock.require(a.eval_min / 3, 'oracle')
+        guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
+        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', self.out / 'eval_oracle',
+                    '--members', a.members, '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)),
+                    '--information', 'oracle', '--baselines', 'none', '--max-samples', a.oracle_samples,
+                    '--workers', max(1, min(24, a.workers - a.eval_spare_cores)), *a.eval_args.split(), '--no-progress'],
+           log=self.out / 'eval_oracle.log')
 
 
 def parse_args():
@@ -302,6 +321,16 @@ def parse_args():
     ap.add_argument('--ckpt-every', type=int, default=None, help='checkpoint interval of the trainings (default: their steps)')
     ap.add_argument('--phase', default='all', help='all | table')
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
+    ap.add_argument('--split-method', default=None, help="the store's split (data build --split-method): e.g. 'time'")
+    ap.add_argument('--split-fractions', default=None, help='train,val,test shares (data build --split-fractions)')
+    ap.add_argument('--no-ablation', action='store_true', help='train and evaluate no no-ERA5 ablation')
+    ap.add_argument('--compile-train', action='store_true', help="train as the config says (configs/gpu.yaml compiles stage 2); "
+                    'default: eager, as run 4')
+    ap.add_argument('--ldm-set', nargs='*', default=[], help='extra overrides of the stage-2 trainings, e.g. unet.target=change')
+    ap.add_argument('--eval-args', default='', help="extra options of the test evaluation, e.g. '--score-on device "
+                    "--compile reduce-overhead --autocast bfloat16 --no-save-forecasts'")
+    ap.add_argument('--eval-spare-cores', type=int, default=4, help='cores left to the sampling process (workers = cores - this)')
+    ap.add_argument('--oracle-samples', type=int, default=0, help="also evaluate the model under 'oracle' on this many test samples")
     return ap.parse_args()
 
 

@@ -564,7 +564,8 @@ def eval_config_from_args(a) -> EvalRunConfig:
     return EvalRunConfig(split=a.split, sampling=sampling, max_samples=a.max_samples,
                          baselines=() if a.baselines.strip().lower() == 'none' else names(a.baselines),
                          leads=tuple(int(h) for h in names(a.leads)) if a.leads else None,
-                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on))
+                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on),
+                         save_forecasts=not getattr(a, 'no_save_forecasts', False))
 
 def eval_from_args(a, log=print) -> dict:
     "Run eval_main from options parsed with `cyclonediff.cli.add_eval_arguments`."

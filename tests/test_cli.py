@@ -61,6 +61,17 @@ def test_build_runs_on_dask_unless_scheduler_none(world, tmp_path):
     assert builders == {'dask': 'dask.distributed', 'plain': None}, builders
     assert store_differences(tmp_path / 'dask', tmp_path / 'plain') == []
 
+def test_build_split_fractions(world, tmp_path):
+    "`--split-fractions` reaches SplitConfig: 1,0,0 puts every storm in train; a malformed value is one line, no traceback."
+    import pandas as pd
+    store = tmp_path / 'all_train'
+    cli('data', 'build', '--world', world, '--out', store, '--scheduler', 'none', '--split-fractions', '1,0,0',
+        'image_size=32', 'leads_h=[3]')
+    man = pd.read_csv(store / 'manifest.csv')
+    assert set(man.loc[man.status == 'ok', 'split']) == {'train'}, set(man.split)
+    r = cli('data', 'build', '--world', world, '--out', tmp_path / 'bad', '--split-fractions', '0.5,0.5', check=False)
+    assert r.returncode != 0 and 'fractions' in r.stderr and 'Traceback' not in r.stderr, r.stderr[-500:]
+
 def test_build_needs_sources(tmp_path):
     r = cli('data', 'build', '--out', tmp_path / 's', check=False)
     assert r.returncode != 0 and '--world' in r.stderr

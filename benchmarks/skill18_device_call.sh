@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# One device call of issue 18's skill run on ONE H200 (nvidia-h200, 16 cores), the machine kept warm between calls
+# (/tmp survives). Run the same line in consecutive calls until it prints "skill rc=0":
+#   bash benchmarks/skill18_device_call.sh            # carry .whl (the wheels of what the image lacks)
+# The world: 280 storms in 50 days; the store split by TIME (storms in start order 0.55 / 0.2 / 0.25, storms living
+# within 48 h of a later split's left out): no test valid time inside the training period. The model: configs/gpu.yaml
+# with unet.target=change, stage 2 compiled (CUDA graphs), information set 'analysis' (the default: nothing valid
+# after t). No no-ERA5 ablation (one GPU). Evaluation: 240 test samples, 16 members, leads 3/6/12/24 h, every default
+# baseline (storm-following ones and STEPS included), scores of the model's ensembles on the GPU, the sampler under
+# CUDA graphs; then the same model under 'oracle' (future ERA5: an upper bound) on 48 samples.
+# SMOKE=1 first runs the same pipeline on a tiny world and configs/tiny.yaml (GPU paths: compile, graphs, device
+# scores) to /tmp/smoke, beside the world's generation.
+set -u
+O=${OUT:-/tmp/out}; mkdir -p "$O"
+if [ ! -d /tmp/site/cyclonediff_deps_ok ]; then
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl &&
+  PYTHONPATH=/tmp/site python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir --target /tmp/site .whl/*.tar.gz &&
+  mkdir -p /tmp/site/cyclonediff_deps_ok || { echo "wheel install failed"; exit 1; }
+fi
+export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
+EVAL_ARGS='--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts'
+LDM_SET="unet.target=change"
+if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
+  ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 4 --storms 12 --days 8 \
+      --every-h 6 --split-fractions 0.5,0.25,0.25 --vae-steps 20 --vae-min 1 --ldm-steps 60 --ldm-min 1 \
+      --members 4 --max-samples 6 --choose-guidance 1,2 --no-ablation --compile-train --ldm-set $LDM_SET train.compile_mode=reduce-overhead \
+      --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples 2 --leads 3,6 > /tmp/smoke.log 2>&1; echo "smoke rc=$?" >> /tmp/smoke.log
+    touch /tmp/smoke/done ) &
+fi
+timeout 570 python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 280 --days 50 --every-h 6 \
+  --split-method time --split-fractions 0.55,0.2,0.25 --vae-steps 300 --vae-min 2 \
+  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 --compile-train --ldm-set $LDM_SET \
+  --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \
+  --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" \
+  --resume-training --deadline-min 9.3 --eval-min "${EVAL_MIN:-6.5}"
+echo "skill rc=$?"
+wait
+[ -f /tmp/smoke.log ] && { echo "== smoke"; tail -25 /tmp/smoke.log; cp /tmp/smoke.log "$O/"; }
+tail -3 /tmp/skill/runs/ldm/logs/train.csv /tmp/skill/runs/ldm/logs/val.csv 2>/dev/null
+nvidia-smi --query-gpu=name,memory.used --format=csv; df -h /tmp | tail -1; nproc
+for f in scores storm_scores; do [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv; done
+cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \
+  -prune -o -type f -size -3M -print | tar czf "$O/skill.tgz" -T -     # under 16 MiB: what a device call brings back
+ls -la "$O"

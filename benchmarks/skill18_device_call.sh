@@ -18,18 +18,19 @@ if [ ! -d /tmp/site/cyclonediff_deps_ok ]; then
   mkdir -p /tmp/site/cyclonediff_deps_ok || { echo "wheel install failed"; exit 1; }
 fi
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
-EVAL_ARGS='--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts'
-LDM_SET="unet.target=change"
+EVAL_ARGS=${EVAL_ARGS:-'--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts'}
+LDM_SET=${LDM_SET:-unet.target=change}
+CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0: stage 2 eager
 if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
   ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 4 --storms 12 --days 8 \
       --every-h 6 --split-fractions 0.5,0.25,0.25 --vae-steps 20 --vae-min 1 --ldm-steps 60 --ldm-min 1 \
-      --members 4 --max-samples 6 --choose-guidance 1,2 --no-ablation --compile-train --ldm-set $LDM_SET train.compile_mode=reduce-overhead \
+      --members 4 --max-samples 6 --choose-guidance 1,2 --no-ablation $CT --ldm-set $LDM_SET train.compile_mode=reduce-overhead \
       --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples 2 --leads 3,6 > /tmp/smoke.log 2>&1; echo "smoke rc=$?" >> /tmp/smoke.log
     touch /tmp/smoke/done ) &
 fi
 timeout 570 python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 280 --days 50 --every-h 6 \
   --split-method time --split-fractions 0.55,0.2,0.25 --vae-steps 300 --vae-min 2 \
-  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 --compile-train --ldm-set $LDM_SET \
+  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \
   --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" \
   --resume-training --deadline-min 9.3 --eval-min "${EVAL_MIN:-6.5}"

@@ -28,12 +28,13 @@ if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
       --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples 2 --leads 3,6 > /tmp/smoke.log 2>&1; echo "smoke rc=$?" >> /tmp/smoke.log
     touch /tmp/smoke/done ) &
 fi
-timeout 570 python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 280 --days 50 --every-h 6 \
+D=${DEADLINE:-9.3}   # minutes this call plans for (the session's device time is short: e.g. DEADLINE=8)
+timeout $(awk "BEGIN{print int($D*60+20)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 280 --days 50 --every-h 6 \
   --split-method time --split-fractions 0.55,0.2,0.25 --vae-steps 300 --vae-min 2 \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \
   --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" \
-  --resume-training --deadline-min 9.3 --eval-min "${EVAL_MIN:-6.5}"
+  --resume-training --deadline-min $D --eval-min "${EVAL_MIN:-6.5}"
 echo "skill rc=$?"
 wait
 [ -f /tmp/smoke.log ] && { echo "== smoke"; tail -25 /tmp/smoke.log; cp /tmp/smoke.log "$O/"; }

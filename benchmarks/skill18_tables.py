@@ -1,0 +1,110 @@
+"""Issue 18's acceptance, checked from one `cyclonediff eval` folder (summary.csv, comparisons.csv, overlap.csv,
+eval_config.json, timings.json) and an optional oracle evaluation: the markdown tables of benchmarks/SKILL.md.
+
+    python benchmarks/skill18_tables.py EVAL_DIR [--oracle ORACLE_EVAL_DIR] [--leads 3,6,12,24]
+
+Every number comes from the evaluation's files: comparisons.csv holds model - baseline per lead and score with the
+storm-block 95 % BCa interval and the Holm-adjusted p over the evaluation's family (cyclonediff.stats).
+"""
+import argparse, json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+BASELINES = ('persistence', 'extrapolation', 'steps', 'storm_persistence', 'storm_persistence_ens', 'storm_steps')
+
+
+def getter(summary: pd.DataFrame):
+    s = summary.set_index(['method', 'lead', 'member', 'metric'])['mean']
+    return lambda m, lead, member, metric: float(s.get((m, lead, member, metric), np.nan))
+
+
+def score_table(summary: pd.DataFrame, methods, leads) -> str:
+    "Per lead and method: CRPS, ens-mean RMSE, SSR, bias, frequency bias < 220 K, centre, intensity proxy, profile."
+    g = getter(summary)
+    cols = [('CRPS K', 'ens', 'crps'), ('RMSE K (mean)', 'mean', 'rmse'), ('SSR', 'ens', 'ssr'), ('bias K', 'mean', 'bias'),
+            ('freq. bias <220 K', None, 'fbias'), ('members with centre', 'ens', 'found_share'),
+            ('ens-mean centre err km', 'ens', 'mean_centre_error_km'), ('mean Tb <100 km MAE K', 'ens', 'mean_tb_abs_error'),
+            ('radial profile RMSE K', 'ens', 'profile_rmse')]
+    md = ['| lead | method | ' + ' | '.join(c[0] for c in cols) + ' |', '|' + '---|' * (len(cols) + 2)]
+    for lead in leads:
+        for m in methods:
+            if not np.isfinite(g(m, lead, 'ens', 'crps')): continue
+            vals = []
+            for _, member, metric in cols:
+                v = g(m, lead, 'ens', 'fc_frac_220K') / g(m, lead, 'ens', 'obs_frac_220K') if metric == 'fbias' else g(m, lead, member, metric)
+                vals.append('-' if not np.isfinite(v) else f'{v:.3g}')
+            md.append(f'| +{lead} h | {m} | ' + ' | '.join(vals) + ' |')
+    return '\n'.join(md)
+
+
+def comparison_table(cmp: pd.DataFrame, model: str) -> str:
+    "model - baseline per lead for CRPS and ens-mean RMSE, with the storm-block interval and the Holm decision."
+    c = cmp[(cmp.model == model) & (cmp.metric.isin(['crps', 'rmse'])) & (cmp.baseline.isin(BASELINES))]
+    md = ['| lead | score | baseline | model | baseline | model - baseline [95 % storm-block BCa] | p Holm | decision |',
+          '|---|---|---|---|---|---|---|---|']
+    for r in c.sort_values(['lead', 'metric', 'baseline']).itertuples():
+        md.append(f'| +{r.lead} h | {"CRPS" if r.metric == "crps" else "RMSE (mean)"} | {r.baseline} | {r.model_mean:.2f} | '
+                  f'{r.baseline_mean:.2f} | {r.diff:+.2f} [{r.low:+.2f}, {r.high:+.2f}] | {r.p_holm:.2g} | {r.decision} |')
+    return '\n'.join(md)
+
+
+def checks(summary: pd.DataFrame, cmp: pd.DataFrame, model: str, leads, info: dict, timings: dict) -> list:
+    "(target, met, value) of each acceptance item that the evaluation's files decide."
+    g, out = getter(summary), []
+    c = cmp[(cmp.model == model) & (cmp.metric.isin(['crps', 'rmse'])) & (cmp.baseline.isin(BASELINES))]
+    wins = (c.decision == 'model better')
+    out.append(('CRPS and ens-mean RMSE better than every baseline at every lead (Holm, storm-block 95 %)', bool(wins.all()) and len(c) > 0,
+                f'{int(wins.sum())} of {len(c)} comparisons model better; not: ' +
+                ('; '.join(f'+{r.lead} h {r.metric} vs {r.baseline}: {r.diff:+.2f} [{r.low:+.2f}, {r.high:+.2f}] ({r.decision})'
+                           for r in c[~wins].itertuples()) or 'none')))
+    ssr = {lead: g(model, lead, 'ens', 'ssr') for lead in leads}
+    out.append(('spread-skill 0.9-1.1 at every lead', all(0.9 <= v <= 1.1 for v in ssr.values()),
+                ', '.join(f'+{k} h {v:.2f}' for k, v in ssr.items())))
+    fb = {lead: g(model, lead, 'ens', 'fc_frac_220K') / g(model, lead, 'ens', 'obs_frac_220K') for lead in leads}
+    out.append(('frequency bias Tb < 220 K in 0.8-1.25 at every lead', all(0.8 <= v <= 1.25 for v in fb.values()),
+                ', '.join(f'+{k} h {v:.2f}' for k, v in fb.items())))
+    last = max(leads)
+    fs = g(model, last, 'ens', 'found_share')
+    out.append((f'centre found in >= 95 % of members at +{last} h (samples whose truth has one)', fs >= 0.95, f'{fs:.1%}'))
+    ce, cs = g(model, last, 'ens', 'mean_centre_error_km'), g('storm_persistence', last, 'ens', 'mean_centre_error_km')
+    out.append((f'ens-mean centre error at +{last} h below storm-following persistence', ce < cs, f'{ce:.0f} vs {cs:.0f} km'))
+    ie, ip = g(model, last, 'ens', 'mean_tb_abs_error'), g('persistence', last, 'ens', 'mean_tb_abs_error')
+    out.append((f'intensity proxy (mean Tb within 100 km) MAE at +{last} h below persistence', ie < ip, f'{ie:.2f} vs {ip:.2f} K'))
+    ov = info.get('overlap') or {}
+    out.append(('test held out in time: no test target inside the training period, no area / centre overlap',
+                ov.get('time_overlap', 1) == 0 and ov.get('area_overlap', 1) == 0 and ov.get('centre_overlap', 1) == 0,
+                f"time {ov.get('time_overlap')}, area {ov.get('area_overlap')}, centre {ov.get('centre_overlap')}"))
+    out.append(('>= 240 test samples of >= 24 storms', info['n_samples'] >= 240 and info['n_storms'] >= 24,
+                f"{info['n_samples']} samples of {info['n_storms']} storms"))
+    out.append(('the whole evaluation under 8 minutes', timings['total_s'] < 480, f"{timings['total_s']:.0f} s"))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('eval_dir'); ap.add_argument('--oracle', default=None); ap.add_argument('--leads', default='3,6,12,24')
+    a = ap.parse_args()
+    d, leads = Path(a.eval_dir), [int(x) for x in a.leads.split(',')]
+    summary, cmp = pd.read_csv(d / 'summary.csv'), pd.read_csv(d / 'comparisons.csv')
+    info, timings = json.loads((d / 'eval_config.json').read_text()), json.loads((d / 'timings.json').read_text())
+    model = info['model_method']
+    methods = [m for m in (model, *BASELINES, 'vae_recon') if m in set(summary.method)]
+    print(f"## {info['information_note']}\n\n{info['n_samples']} test samples of {info['n_storms']} storms; "
+          f"checkpoint step {info.get('checkpoint_step')}; guidance {info['config'].get('guidance')}; members {info['config'].get('members')}\n")
+    print(score_table(summary, methods, leads), '\n')
+    print(comparison_table(cmp, model), '\n')
+    print('| target | met | value |\n|---|---|---|')
+    for name, ok, v in checks(summary, cmp, model, leads, info, timings): print(f'| {name} | {"yes" if ok else "**no**"} | {v} |')
+    print('\nTimings (s): ' + ', '.join(f'{k} {v:.1f}' for k, v in timings.items() if k.endswith('_s')))
+    if a.oracle:
+        o = Path(a.oracle)
+        oi = json.loads((o / 'eval_config.json').read_text())
+        osum = pd.read_csv(o / 'summary.csv')
+        print(f"\n## UPPER BOUND, not a forecast: {oi['information_note']}\n\n{oi['n_samples']} test samples of {oi['n_storms']} storms\n")
+        print(score_table(osum, [m for m in (oi['model_method'], 'vae_recon') if m in set(osum.method)], leads))
+
+
+if __name__ == '__main__':
+    main()

@@ -2,7 +2,7 @@
 # One device call of issue 18's skill run on ONE H200 (nvidia-h200, 16 cores), the machine kept warm between calls
 # (/tmp survives). Run the same line in consecutive calls until it prints "skill rc=0":
 #   bash benchmarks/skill18_device_call.sh            # carry .whl (the wheels of what the image lacks)
-# The world: 280 storms in 50 days; the store split by TIME (storms in start order 0.55 / 0.2 / 0.25, storms living
+# The world: 250 storms in 45 days; the store split by TIME (storms in start order 0.58 / 0.2 / 0.22, storms living
 # within 48 h of a later split's left out): no test valid time inside the training period. The model: configs/gpu.yaml
 # with unet.target=change, stage 2 compiled (CUDA graphs), information set 'analysis' (the default: nothing valid
 # after t). No no-ERA5 ablation (one GPU). Evaluation: 240 test samples, 16 members, leads 3/6/12/24 h, every default
@@ -29,8 +29,8 @@ if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
     touch /tmp/smoke/done ) &
 fi
 D=${DEADLINE:-9.3}   # minutes this call plans for (the session's device time is short: e.g. DEADLINE=8)
-timeout $(awk "BEGIN{print int($D*60+20)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 280 --days 50 --every-h 6 \
-  --split-method time --split-fractions 0.55,0.2,0.25 --vae-steps 300 --vae-min 2 \
+timeout $(awk "BEGIN{print int($D*60+20)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 250 --days 45 --every-h 6 \
+  --split-method time --split-fractions 0.58,0.2,0.22 --vae-steps 300 --vae-min 2 \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \
   --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" \

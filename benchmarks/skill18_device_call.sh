@@ -22,7 +22,7 @@ EVAL_ARGS=${EVAL_ARGS:-'--score-on device --compile reduce-overhead --autocast b
 LDM_SET=${LDM_SET:-unet.target=change}
 CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0: stage 2 eager
 if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
-  ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 4 --storms 12 --days 8 \
+  ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 2 --storms 12 --days 8 \
       --every-h 6 --split-fractions 0.5,0.25,0.25 --vae-steps 20 --vae-min 1 --ldm-steps 60 --ldm-min 1 \
       --members 4 --max-samples 6 --choose-guidance 1,2 --no-ablation $CT --ldm-set $LDM_SET train.compile=true train.compile_mode=reduce-overhead train.mixed_precision=bf16 train.cpu=false \
       --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples 2 --leads 3,6 > /tmp/smoke.log 2>&1; echo "smoke rc=$?" >> /tmp/smoke.log

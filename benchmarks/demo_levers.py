@@ -4,7 +4,7 @@ configs/demo.yaml plus one change each), scored on the validation storms (24 sam
 persistence and storm-following persistence; one JSON line a variant.
 
     cyclonediff demo --out demo_out                      # first: the demo's world, store, VAE and model
-    python benchmarks/demo_levers.py demo_out /tmp/levers [base v minsnr5]
+    python benchmarks/demo_levers.py demo_out /tmp/levers [base v minsnr5 storm]
 """
 import sys, time, json
 import pandas as pd
@@ -13,7 +13,10 @@ from cyclonediff.configs import load_config
 from cyclonediff.trainer import train
 from cyclonediff.evaluation import evaluate
 D, OUT = sys.argv[1], sys.argv[2]
-variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_gamma=5.0']}
+variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_gamma=5.0'],
+            'storm': ['unet.reference=storm_following'],    # the change measured from the latest latent moved with the storm
+            'latest': ['unet.reference=latest'],            # its control: the same training path as 'storm', the switch off
+            'storm_s1': ['unet.reference=storm_following', 'train.seed=1'], 'latest_s1': ['unet.reference=latest', 'train.seed=1']}
 which = sys.argv[3:] or list(variants)
 t00 = time.time()
 for name in which:

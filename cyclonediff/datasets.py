@@ -8,6 +8,7 @@ import datetime as dt, math, os, re
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch.utils.data import Dataset, Sampler
 
@@ -16,9 +17,9 @@ from .store import SAMPLE_ARRAYS, SPLITS, load_stats, read_manifest, zarr_path
 from .integrity import read_sample
 
 # %% auto #0
-__all__ = ['RADIOMAP_SPLITS', 'MODEL_FIELDS', 'SCALE_FIELDS', 'vector_pairs', 'rotate_fields', 'CycloneDataset', 'make_loader',
-           'RadioMapDataset', 'RandomCycloneDataset', 'zero_era5', 'NoERA5', 'EpochBatchSampler', 'convert_position',
-           'check_compatible']
+__all__ = ['MOTION_HOURS', 'RADIOMAP_SPLITS', 'MODEL_FIELDS', 'SCALE_FIELDS', 'vector_pairs', 'rotate_fields', 'rotate_motion',
+           'shift_frames', 'storm_motion_px', 'sample_motion', 'CycloneDataset', 'make_loader', 'RadioMapDataset',
+           'RandomCycloneDataset', 'zero_era5', 'NoERA5', 'EpochBatchSampler', 'convert_position', 'check_compatible']
 
 # %% ../nbs/00c_datasets.ipynb #38c723f8
 def vector_pairs(channels) -> list[tuple[int, int]]:
@@ -44,6 +45,59 @@ def rotate_fields(x, k: int = 0, mirror: bool = False, pairs=(), channel_dim: in
         x.select(channel_dim, iu).copy_(u); x.select(channel_dim, iv).copy_(v)
     return x
 
+# %% ../nbs/00c_datasets.ipynb #3c9a9665
+MOTION_HOURS = 3            # the item's `motion` is in image pixels per this many hours
+
+def rotate_motion(motion, k: int = 0, mirror: bool = False) -> torch.Tensor:
+    "A (..., 2) displacement (rows, cols) turned as `rotate_fields(x, k, mirror)` turns the images."
+    m = torch.as_tensor(motion, dtype=torch.float32).clone()
+    r, c = m[..., 0], -m[..., 1] if mirror else m[..., 1]
+    for _ in range(int(k) % 4): r, c = -c, r
+    return torch.stack([r, c], dim=-1)
+
+def _shift_axis(x: torch.Tensor, off: torch.Tensor, dim: int) -> torch.Tensor:
+    "x (B, C, H, W) moved by off (B,) pixels along `dim` (2: rows, 3: cols): bilinear, border pixels repeated."
+    n = x.shape[dim]
+    src = torch.arange(n, device=x.device, dtype=torch.float32)[None] - off[:, None]     # (B, n): where each pixel reads
+    i0 = src.floor()
+    w = (src - i0).to(x.dtype)
+    i0 = i0.long()
+    view = (-1, 1, n, 1) if dim == 2 else (-1, 1, 1, n)
+    take = lambda i: x.gather(dim, i.clamp(0, n - 1).view(view).expand_as(x))
+    return take(i0) * (1 - w.view(view)) + take(i0 + 1) * w.view(view)
+
+def shift_frames(x: torch.Tensor, offset) -> torch.Tensor:
+    """(B, C, H, W) images moved by `offset` (B, 2) or (2,) pixels (rows, cols): out[i, j] = x[i - rows, j - cols],
+    bilinear between pixels, the border pixels repeated where it reads from outside."""
+    off = torch.as_tensor(offset, dtype=torch.float32, device=x.device).reshape(-1, 2).expand(x.shape[0], 2)
+    return _shift_axis(_shift_axis(x, off[:, 0], 2), off[:, 1], 3)
+
+# %% ../nbs/00c_datasets.ipynb #adeb8ac8
+def storm_motion_px(tracks, deg_per_px: float, hours: float = MOTION_HOURS) -> pd.DataFrame:
+    """The motion of the storm at each of its fixes, from that fix and the one before it only (the last two fixes up
+    to its time, as `storm_baselines.storm_motion`; (0, 0) at the first): a table sid, time, rows, cols in image
+    pixels per `hours`. `tracks`: sid, `time` or the store's `timestamp`, lat, lon (fixes without a position dropped)."""
+    times = (pd.to_datetime(tracks['time']) if 'time' in tracks.columns
+             else pd.to_datetime(tracks['timestamp'], format='%Y-%m-%d %H_%M_%S'))
+    f = pd.DataFrame({'sid': tracks['sid'].astype(str).to_numpy(), 'time': times.to_numpy(),
+                      'lat': tracks['lat'].to_numpy(float), 'lon': tracks['lon'].to_numpy(float)}).dropna()
+    f = f.sort_values(['sid', 'time'], kind='stable').drop_duplicates(['sid', 'time'], keep='last').reset_index(drop=True)
+    prev = f.groupby('sid')[['time', 'lat', 'lon']].shift(1)
+    per = float(hours) / float(deg_per_px) / ((f['time'] - prev['time']) / pd.Timedelta(hours=1))
+    f['rows'] = (-(f['lat'] - prev['lat']) * per).fillna(0.0)
+    f['cols'] = (((f['lon'] - prev['lon'] + 180.0) % 360.0 - 180.0) * per).fillna(0.0)
+    return f[['sid', 'time', 'rows', 'cols']]
+
+def sample_motion(tracks, samples, deg_per_px: float) -> torch.Tensor:
+    "(N, 2) float32: `storm_motion_px` of `tracks` at each sample's (sid, timestamp) (a table such as the store's manifest)."
+    at = pd.DataFrame({'sid': samples['sid'].astype(str).to_numpy(),
+                       'time': pd.to_datetime(samples['timestamp'], format='%Y-%m-%d %H_%M_%S').to_numpy()})
+    got = at.merge(storm_motion_px(tracks, deg_per_px), on=['sid', 'time'], how='left')[['rows', 'cols']]
+    if got.isna().any().any():
+        bad = at[got.isna().any(axis=1).to_numpy()].iloc[0]
+        raise ValueError(f"sample_motion: no track fix with a position for storm {bad['sid']} at {bad['time']}")
+    return torch.tensor(got.to_numpy(np.float32))
+
 # %% ../nbs/00c_datasets.ipynb #98bf26c1
 class CycloneDataset(Dataset):
     "The built samples of one split of a store, as dicts in the item contract (see above)."
@@ -54,12 +108,13 @@ class CycloneDataset(Dataset):
         if split not in SPLITS + ('all',): raise ValueError(f"CycloneDataset: split must be one of {SPLITS + ('all',)}, got {split!r}")
         conf = yaml.safe_load((self.path.parent / 'config.yaml').read_text())
         self.cfg, self.split = DataConfig(**conf['data']), split
-        man = read_manifest(store)
+        man = tracks = read_manifest(store)
         man = man[(man['status'] == 'ok') & ((man['split'] == split) if split != 'all' else True)]
         man = man.reset_index(drop=True)
         if max_samples is not None and max_samples < len(man):     # evenly spaced: over the split's storms, not the first few
             man = man.iloc[np.unique(np.linspace(0, len(man) - 1, int(max_samples)).round().astype(int))].reset_index(drop=True)
         self.meta = man
+        self.motion = sample_motion(tracks, man, self.cfg.res * self.cfg.patch_size / self.cfg.image_size)   # fixes up to t
         self.slots = self.meta['slot'].to_numpy(int)
         store_leads = list(self.cfg.leads_h)
         self.leads = store_leads if leads is None else [int(h) for h in leads]
@@ -104,15 +159,15 @@ class CycloneDataset(Dataset):
         t = lambda x: torch.from_numpy(np.ascontiguousarray(x))
         gs, tg = t(raw['gridsat']).float(), t(sel(raw['target'])).float()
         mk = t(raw['mask'][self.mask_idx])
-        e, ef = t(raw['era5']), t(sel(raw['era5_future']))
+        e, ef, mo = t(raw['era5']), t(sel(raw['era5_future'])), self.motion[i].clone()
         if self.augment:
             k = int(torch.randint(4, ()))
             m = bool(self.allow_mirror and torch.rand(()) < 0.5)
             gs, tg, mk = (rotate_fields(x, k, m).contiguous() for x in (gs, tg, mk))
-            e, ef = rotate_fields(e, k, m, self.pairs, 0), rotate_fields(ef, k, m, self.pairs, 1)
+            e, ef, mo = rotate_fields(e, k, m, self.pairs, 0), rotate_fields(ef, k, m, self.pairs, 1), rotate_motion(mo, k, m)
         return dict(gridsat=gs, era5=self.standardise(e).contiguous(), target=tg, era5_future=self.standardise(ef).contiguous(),
                     mask=mk, timestamps=r[0], storm_names=r[1], sid=r[2], lat=r[3], lon=r[4],
-                    lead_h=torch.tensor(self.leads, dtype=torch.int64))
+                    lead_h=torch.tensor(self.leads, dtype=torch.int64), motion=mo)
 
     def __repr__(self):
         return f'CycloneDataset({str(self.path.parent)!r}, {self.split!r}: {len(self)} samples, leads {self.leads} h, augment={self.augment})'
@@ -206,7 +261,8 @@ class RandomCycloneDataset(Dataset):
                     era5_future=era5.unsqueeze(0).repeat(len(leads), 1, 1, 1),
                     mask=torch.ones(1 + len(leads), S, S, dtype=torch.bool),
                     timestamps=t.strftime('%Y-%m-%d %H_%M_%S'), storm_names=f'TOY{i % 5}', sid=f'2020TOY{i % 5}',
-                    lat=float(10 + 20 * cy), lon=float(-80 + 20 * cx), lead_h=torch.tensor(c.leads_h))
+                    lat=float(10 + 20 * cy), lon=float(-80 + 20 * cx), lead_h=torch.tensor(c.leads_h),
+                    motion=torch.tensor([v * (S - 1), u * (S - 1)]))              # pixels per 3 h (rows, cols)
 
 # %% ../nbs/00c_datasets.ipynb #ce93c8d2
 def zero_era5(batch: dict) -> dict:

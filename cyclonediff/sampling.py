@@ -19,7 +19,7 @@ from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from .information import DEFAULT_INFORMATION, check_information, era5_for_step, visible
 from .losses import LossConfig, NoiseSchedule
-from .unet import TORCH_COMPILE_MODES, latest_latent, next_latent
+from .unet import TORCH_COMPILE_MODES, latest_latent, next_latent, reference_latent
 from .vae import unscale_latents
 
 # %% auto #0
@@ -344,11 +344,12 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
              generator: torch.Generator | None = None, schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None,
              autocast: str | None = None, clip_output: bool = SamplingConfig.clip_output, compile: str | None = None,
              compile_backend: str = SamplingConfig.compile_backend, z_latest: torch.Tensor | None = None,
-             **sampler_kw) -> torch.Tensor:
+             motion: torch.Tensor | None = None, step_h: int = SamplingConfig.step_h, **sampler_kw) -> torch.Tensor:
     """One sample per row of the image at the next step, (N, 1, H, W) in [-1, 1]: condition from `gridsat`, `era5`
     (or `cond` from `model.encode_condition`), guided sampling in latent space (the UNet compiled when `compile`
     names a torch.compile mode), VAE decoding. A model of `unet.target='change'` generates the change from the newest
-    frame's scaled latent (`z_latest`, else from `gridsat`), added back before decoding. The defaults are SamplingConfig's."""
+    frame's scaled latent (`z_latest`, else from `gridsat`; moved with the storm's `motion` over `step_h` hours when
+    `unet.reference='storm_following'`), added back before decoding. The defaults are SamplingConfig's."""
     dev, vae_cfg = _device_of(model), vae_cfg if vae_cfg is not None else vae.cfg
     if cond is None:
         if gridsat is None or era5 is None:
@@ -357,7 +358,7 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
             cond = model.encode_condition(gridsat.to(dev), era5.to(dev))
     if model.cfg.target == 'change' and z_latest is None:
         if gridsat is None: raise ValueError("generate: a model of unet.target='change' needs `gridsat` or `z_latest`")
-        z_latest = latest_latent(vae, gridsat.to(dev), vae_cfg)
+        z_latest = reference_latent(latest_latent(vae, gridsat.to(dev), vae_cfg), motion, model.cfg, step_h)
     smp = sampler if isinstance(sampler, Sampler) else get_sampler(sampler, schedule, **sampler_kw)
     shape = (cond.shape[0], *_latent_shape(model, vae))
     net = compiled_unet(model, compile, compile_backend)
@@ -432,6 +433,8 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
               'lead_h': [cfg.step_h * (k - 1) for k in steps_ahead]}
     era5_at = {k: era5_for_step(inputs, k, cfg.information, cfg.step_h) for k in range(1, K + 1)}
     B, M = gridsat.shape[0], int(cfg.members)
+    motion = batch.get('motion')                                         # the storm's motion at t (fixes up to t)
+    motion = None if motion is None else torch.as_tensor(motion).to(dev, torch.float32).repeat_interleave(M, 0)
     smp = get_sampler(cfg.sampler, schedule, thresholding=cfg.thresholding, threshold_ratio=cfg.threshold_ratio,
                       threshold_max=cfg.threshold_max, init_noise_scale=cfg.init_noise_scale,
                       progressive_clamp=cfg.progressive_clamp, **({'eta': cfg.eta} if cfg.eta else {}))
@@ -454,7 +457,8 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                         cond = model.encode_condition(gridsat, era5_at[1]).repeat_interleave(M, 0)
                     else:
                         cond = model.encode_condition(cur, era5_at[k].repeat_interleave(M, 0))
-                z_now = latest_latent(vae, cur, vcfg) if model.cfg.target == 'change' else None
+                z_now = (reference_latent(latest_latent(vae, cur, vcfg), motion, model.cfg, cfg.step_h)
+                         if model.cfg.target == 'change' else None)
                 img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gen,
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
                                compile_backend=cfg.compile_backend, z_latest=z_now)

@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .vae import build_vae, compute_scaling_factor, latent_stats
-from .unet import CycloneUNet, denoising_target, latest_latent, next_latent
+from .unet import CycloneUNet, denoising_target, latest_latent, next_latent, reference_latent
 from .losses import LatentDiffusionLoss, VAEGANLoss, kl_weight_at, recon_loss
 from .configs import RunConfig, TrainConfig
 from .datasets import EpochBatchSampler
@@ -117,8 +117,9 @@ def progress_bar(it, desc: str, enabled: bool):
     return tqdm(it, desc=desc, disable=not enabled, leave=False)
 
 def ldm_inputs(batch: dict, lead_index: int = 0) -> dict:
-    "What stage 2 reads of a sample: the condition (IR frames, ERA5) and its one target frame."
-    return {'gridsat': batch['gridsat'], 'era5': batch['era5'], 'target_lead': batch['target'][:, lead_index:lead_index + 1]}
+    "What stage 2 reads of a sample: the condition (IR frames, ERA5), its one target frame, the storm's motion if given."
+    return {'gridsat': batch['gridsat'], 'era5': batch['era5'], 'target_lead': batch['target'][:, lead_index:lead_index + 1],
+            **({'motion': batch['motion']} if 'motion' in batch else {})}
 
 class IndexOnly(Dataset):
     "Only the index: the batches of a stage that holds its training inputs in memory (the input cache)."
@@ -358,8 +359,9 @@ def precompute_latents(stage, trainer) -> dict:
 # %% ../nbs/03e_stages.ipynb #c2c860dd
 def rollout_batch(batch: dict, leads_h, information: str) -> dict:
     """What stage 2 reads of a batch for rollout pairs: the frames and ERA5 of t, the targets at `leads_h` in that
-    order, and under 'oracle' their ERA5. A cached batch (no `lead_h`) holds them in that order already."""
-    keys = ('gridsat', 'era5', 'target') + (('era5_future',) if information == 'oracle' else ())
+    order, under 'oracle' their ERA5, and the storm's motion at t if given (constant over the rollout: it is read from
+    the track fixes up to t). A cached batch (no `lead_h`) holds them in that order already."""
+    keys = ('gridsat', 'era5', 'target') + (('era5_future',) if information == 'oracle' else ()) + (('motion',) if 'motion' in batch else ())
     if 'lead_h' not in batch: return {k: batch[k] for k in keys}
     have = torch.as_tensor(batch['lead_h'])
     have = [int(h) for h in (have[0] if have.ndim == 2 else have).tolist()]
@@ -397,10 +399,12 @@ class LDMPairs:
 # %% ../nbs/03e_stages.ipynb #b704b2c9
 def denoised_pair(targets: TargetLatents, vae, cfg: RunConfig, batch, sample: bool = True) -> tuple:
     """(what stage 2's UNet learns to generate for `batch`: the target's scaled latent, or its change from the newest
-    input frame's (`unet.target`); the decoder of the UNet's clean estimate, x0_hat / scaling_factor -> image)."""
+    input frame's, as it is or moved with the storm (`unet.target`, `unet.reference`); the decoder of the UNet's clean
+    estimate, x0_hat / scaling_factor -> image)."""
     z_next, u, sf = targets(batch, sample), cfg.unet, targets.scaling_factor
     if u.target == 'frame': return z_next, vae.decode
-    z_now = latest_latent(vae, batch['gridsat'], cfg.vae)
+    step_h = cfg.data.leads_h[cfg.train.lead_index]
+    z_now = reference_latent(latest_latent(vae, batch['gridsat'], cfg.vae), batch.get('motion'), u, step_h)
     return denoising_target(z_next, z_now, u), lambda d: vae.decode(next_latent(d * sf, z_now, u) / sf)
 
 # %% ../nbs/03e_stages.ipynb #0290e54b

@@ -14,12 +14,13 @@ import torch.nn.functional as F
 
 from .vae import Upsample, run_checkpointed, scale_latents   # the VAE's Upsample (nearest x2, then a 3x3 conv) and checkpointing
 from .layers import norm_silu, use_fused_group_norm
+from .datasets import MOTION_HOURS, shift_frames
 
 # %% auto #0
-__all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'spatial_encoding',
-           'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder', 'GroupNormNHWC', 'use_nhwc_group_norm',
-           'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock', 'AttnBlock', 'Downsample',
-           'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
+__all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'reference_latent',
+           'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder', 'GroupNormNHWC',
+           'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock',
+           'AttnBlock', 'Downsample', 'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
 @dataclass(kw_only=True)
@@ -48,6 +49,8 @@ class UNetConfig:
     fused_norm: bool = False         # GroupNorm + SiLU in one Triton kernel (layers.FusedGroupNorm) on CUDA; same values elsewhere
     target: str = 'frame'            # what the UNet denoises: 'frame' (the next frame's latent) | 'change' (its change from the latest input frame's)
     change_scale: float = 1.0        # target 'change': the latent change is multiplied by this (about 1 / its std) before noising
+    reference: str = 'latest'        # target 'change': measured from the latest frame's latent ('latest') or from it moved
+                                     # with the storm's motion (track fixes up to t) over one step ('storm_following')
 
     def __post_init__(self):
         self.channel_mults = tuple(int(m) for m in self.channel_mults)
@@ -55,6 +58,10 @@ class UNetConfig:
         if self.target not in ('frame', 'change'):
             raise ValueError(f"UNetConfig.target: expected 'frame' or 'change', got {self.target!r}")
         if not self.change_scale > 0: raise ValueError(f"UNetConfig.change_scale={self.change_scale}; expected > 0")
+        if self.reference not in ('latest', 'storm_following'):
+            raise ValueError(f"UNetConfig.reference: expected 'latest' or 'storm_following', got {self.reference!r}")
+        if self.reference != 'latest' and self.target != 'change':
+            raise ValueError(f"UNetConfig.reference={self.reference!r} needs target='change' (a frame target has no reference)")
         if self.norm_nhwc and self.fused_norm: raise ValueError('UNetConfig: norm_nhwc and fused_norm are two ways to the same end; choose one')
         if self.null_cond not in ('zero', 'learned'):
             raise ValueError(f"UNetConfig.null_cond: expected 'zero' or 'learned', got {self.null_cond!r}")
@@ -101,6 +108,18 @@ def denoising_target(z_next: torch.Tensor, z_latest: torch.Tensor | None, cfg: U
 def next_latent(x: torch.Tensor, z_latest: torch.Tensor | None, cfg: UNetConfig) -> torch.Tensor:
     "The next frame's scaled latent from what the UNet of `cfg` generated (the inverse of `denoising_target`)."
     return x if cfg.target == 'frame' else z_latest + x / cfg.change_scale
+
+# %% ../nbs/02_unet.ipynb #6631e0d8
+def reference_latent(z_latest: torch.Tensor | None, motion, cfg: UNetConfig, step_h: float) -> torch.Tensor | None:
+    """The scaled latent that the change of `cfg` is measured from: `z_latest` (`reference='latest'`), or `z_latest`
+    moved with the storm over one model step of `step_h` hours (`'storm_following'`; `motion` (B, 2): the storm's
+    motion at t in image pixels per `MOTION_HOURS`, (rows, cols), as the data sets' items carry it)."""
+    if cfg.reference == 'latest' or z_latest is None: return z_latest
+    if motion is None:
+        raise ValueError("unet.reference='storm_following' needs the storm's motion at t (the items' `motion`, from its "
+                         "track fixes up to t); the batch has none")
+    px = float(step_h) / MOTION_HOURS / (cfg.image_size / cfg.latent_size)      # image pixels per 3 h -> latent pixels per step
+    return shift_frames(z_latest, torch.as_tensor(motion, dtype=torch.float32, device=z_latest.device).reshape(-1, 2) * px)
 
 # %% ../nbs/02_unet.ipynb #f32b063d
 def spatial_encoding(h: int, w: int, num_freqs: int = 4, device=None, dtype=torch.float32) -> torch.Tensor:

@@ -209,7 +209,7 @@ def add_eval_arguments(p):
     from cyclonediff.information import INFORMATION_SETS, method
     s, r = SamplingConfig(), EvalRunConfig()
     own_steps = ', '.join(f'{n} {SAMPLERS[n].default_steps}' for n in sampler_names())
-    p.add_argument('--ckpt', required=True, help='stage-2 (ldm) checkpoint folder or run folder')
+    p.add_argument('--ckpt', default=None, help='stage-2 (ldm) checkpoint folder or run folder (required, but with --baselines-only)')
     p.add_argument('--store', required=True, help='sample store folder')
     p.add_argument('--out', required=True, help='output folder (report, CSVs, figures, forecasts)')
     p.add_argument('--members', type=int, default=s.members, help=f'ensemble size (default {s.members})')
@@ -236,6 +236,11 @@ def add_eval_arguments(p):
                         f"sampled (default {r.score_on})")
     p.add_argument('--no-save-forecasts', action='store_true', help='write no forecasts/*.npz (each sample\'s arrays for '
                    'the viewer: ~7 CPU-s and ~20 MB a 256-px sample with 16-member ensembles); scores, figures and report as usual')
+    p.add_argument('--baseline-cache', default=r.baseline_cache, metavar='DIR',
+                   help="folder of the baselines' verifications per sample: read where it holds the same computation, "
+                        'else computed and stored, for every later evaluation of these samples (default: none)')
+    p.add_argument('--baselines-only', action='store_true', help='verify the baselines alone, no model (no --ckpt): '
+                   'fills --baseline-cache, e.g. while the GPU trains; --out gets their scores and timings')
     p.add_argument('--no-progress', action='store_true')
     return p
 

@@ -17,14 +17,14 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .baselines import get_baseline, run_baselines
+from .baseline_cache import baseline_part, verify_methods
+from .baselines import get_baseline
 from .checkpoint import load_ldm, resolve_checkpoint
 from .configs import load_config
 from .data import DataConfig
 from .datasets import check_compatible, zero_era5
 from .eval import (EvalConfig, eval_config, frames_from_item, plot_comparison, plot_rank_histogram, plot_score_vs_lead,
-                              plot_spectra, radial_spectrum, rank_histogram, score_forecast, scores_frame,
-                              summary_table, to_kelvin)
+                              plot_spectra, radial_spectrum, scores_frame, summary_table, to_kelvin)
 from .files import fresh_staging, publish, save_figure, save_npz, to_jsonable, write_csv, write_text
 from .information import describe, method
 from .overlap import overlap_facts, overlap_sentence, overlap_table
@@ -34,7 +34,7 @@ from .stats import compare_methods
 from .store import read_manifest
 from .storm_baselines import StormTrack, fit_track_spread, spread_pairs, track_until
 from .eval_torch import score_forecast as score_forecast_torch
-from .storm_verify import add_storm_section, storm_comparisons, verify_storm, write_storm_outputs
+from .storm_verify import add_storm_section, storm_comparisons, write_storm_outputs
 from .datasets import CycloneDataset
 
 log = logging.getLogger('cyclonediff.evaluation')
@@ -43,8 +43,8 @@ log = logging.getLogger('cyclonediff.evaluation')
 __all__ = ['log', 'COMPATIBILITY_FIX', 'EvalRunConfig', 'eval_run_config', 'rollout_leads', 'store_data_config', 'EvalPlan',
            'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_sample', 'verify_sample',
            'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_comparisons',
-           'write_overlap', 'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate', 'eval_main',
-           'eval_config_from_args', 'eval_from_args']
+           'write_overlap', 'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate',
+           'evaluate_baselines', 'eval_main', 'eval_config_from_args', 'eval_from_args']
 
 # %% ../nbs/05d_evaluate.ipynb #df5d3603
 @dataclass(kw_only=True)
@@ -61,6 +61,7 @@ class EvalRunConfig:
     threshold_k: float = 220.0              # cold-top event of the headline table (Tb < threshold)
     vae_floor: bool = True                  # also score decode(encode(truth)) as `vae_recon`: the VAE's own error
     score_on: str = 'cpu'                   # the models' ensembles scored by the CPU workers (numpy), or 'device': in torch where they were sampled
+    baseline_cache: str | None = None       # folder of the baselines' verifications, reused by every evaluation of the same samples
 
     def __post_init__(self):
         if isinstance(self.sampling, dict): self.sampling = SamplingConfig(**self.sampling)
@@ -131,8 +132,8 @@ class EvalPlan:
     "What an evaluation reads, checked before any weights are: the checkpoints, the store and its samples, the leads."
     store: Path
     store_data: DataConfig
-    ckpt: Path                          # the stage-2 checkpoint folder
-    run: object                         # its RunConfig
+    ckpt: Path | None                   # the stage-2 checkpoint folder (None: the baselines alone)
+    run: object                         # its RunConfig (None without a checkpoint)
     ablation_ckpt: Path | None          # the checkpoint of the model trained without ERA5
     step_h: int                         # hours per model step (the lead it was trained on)
     eval_leads: list                    # the leads scored
@@ -165,16 +166,18 @@ class EvalPlan:
         return eval_config(self.store_data)
 
 def plan_evaluation(ckpt, store, cfg: EvalRunConfig, ablation_ckpt=None) -> EvalPlan:
-    "Check the checkpoints against the store and pick the leads and samples of `cfg` (no weights are read)."
+    """Check the checkpoints against the store and pick the leads and samples of `cfg` (no weights are read). `ckpt`
+    None plans the baselines alone (`evaluate_baselines`): the step is the store's first lead, a model's of lead_index 0."""
     store = Path(store)
     store_data = store_data_config(store)
-    ckpt_dir, run = _checkpoint_config(ckpt)
-    check_compatible(run.data, store_data, model=ckpt_dir, store=store, fix=COMPATIBILITY_FIX)
-    ablation_dir = None
-    if ablation_ckpt is not None:
+    ckpt_dir, run, ablation_dir, step_h = None, None, None, int(store_data.leads_h[0])
+    if ckpt is not None:
+        ckpt_dir, run = _checkpoint_config(ckpt)
+        check_compatible(run.data, store_data, model=ckpt_dir, store=store, fix=COMPATIBILITY_FIX)
+        step_h = int(run.data.leads_h[run.train.lead_index])
+    if ckpt is not None and ablation_ckpt is not None:
         ablation_dir, ablation_run = _checkpoint_config(ablation_ckpt)
         check_compatible(ablation_run.data, store_data, model=ablation_dir, store=store, fix=COMPATIBILITY_FIX)
-    step_h = int(run.data.leads_h[run.train.lead_index])
     eval_leads = rollout_leads(store_data.leads_h, step_h, cfg.leads)
     load_leads = rollout_leads(store_data.leads_h, step_h, range(step_h, max(eval_leads) + 1, step_h))
     ds = CycloneDataset(store, cfg.split, leads=load_leads, max_samples=cfg.max_samples)
@@ -221,6 +224,8 @@ class VerifyJob:
     track: StormTrack | None = None     # the storm's fixes up to t, for the storm-following baselines and the storm scores
     threshold_k: float = 220.0          # the cold-top event of the bias, frequency bias and reliability (Tb < threshold)
     scored: pd.DataFrame | None = None  # score rows of forecasts already scored where they were made (score_on='device')
+    baseline_cache: str | None = None   # folder of the baselines' verifications (`baseline_cache.BaselineCache`)
+    cache_forecasts: bool = False       # also store the baselines' forecasts there (a later run saves or draws them)
 
 # %% ../nbs/05d_evaluate.ipynb #32b5614f
 def _sample_id(item) -> str: return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
@@ -239,47 +244,41 @@ def _score_on_device(forecasts: dict, truth, leads_h, sample_id: str, vcfg, mode
     timings['device_scoring_s'] = timings.get('device_scoring_s', 0.0) + time.perf_counter() - t0
     return scores_frame(rows)
 
-def forecast_sample(i: int, plan: EvalPlan, models: dict, cfg: EvalRunConfig, timings: dict, out=None) -> VerifyJob:
-    "The forecasts of sample i (the model's, the ablation's, the VAE floor) as a VerifyJob writing into `out`."
+def _model_forecasts(item, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, seed: int, timings: dict) -> dict:
+    "{method: (M, L, H, W) K}: the model's ensemble, the ablation's, the VAE floor ({} without models: baselines alone)."
+    if models is None: return {}
     from torch.utils.data import default_collate
-    item, sel, vcfg = plan.dataset[i], plan.lead_index, plan.verify_cfg
-    sample_id, seed = _sample_id(item), cfg.sampling.seed + i
-    frames, truth, leads_h = frames_from_item(item, vcfg)
-    batch = default_collate([item])
-    t0 = time.perf_counter()
-    name = method(cfg.sampling.information)                # ldm, or ldm_oracle: an oracle is never scored as 'ldm'
+    batch, name, t0 = default_collate([item]), method(cfg.sampling.information), time.perf_counter()   # ldm, or ldm_oracle
     forecasts = {name: _forecast_kelvin(models['ldm'], batch, cfg.sampling, seed, plan)}
     timings['forecast_s'] += time.perf_counter() - t0
     if models.get('ablation') is not None:
         t0 = time.perf_counter()
         forecasts['ldm_no_era5'] = _forecast_kelvin(models['ablation'], zero_era5(batch), cfg.sampling, seed, plan)
         timings['ablation_s'] += time.perf_counter() - t0
-    if cfg.vae_floor: forecasts['vae_recon'] = vae_reconstruction(models['ldm']['vae'], item['target'][sel], vcfg)
+    if cfg.vae_floor: forecasts['vae_recon'] = vae_reconstruction(models['ldm']['vae'], item['target'][plan.lead_index], plan.verify_cfg)
+    return forecasts
+
+def forecast_sample(i: int, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out=None) -> VerifyJob:
+    "The forecasts of sample i (the model's, the ablation's, the VAE floor; none if `models` is None) as a VerifyJob writing into `out`."
+    item, sel, vcfg = plan.dataset[i], plan.lead_index, plan.verify_cfg
+    sample_id, seed = _sample_id(item), cfg.sampling.seed + i
+    frames, truth, leads_h = frames_from_item(item, vcfg)
+    forecasts = _model_forecasts(item, plan, models, cfg, seed, timings)
     meta = dict(sample=sample_id, sid=item['sid'], name=item['storm_names'], time=item['timestamps'],
                 lat=item['lat'], lon=item['lon'])
     files = Path(out) if out is not None else None
-    scored = _score_on_device(forecasts, truth[sel], leads_h[sel], sample_id, vcfg, models, timings) if cfg.score_on == 'device' else None
+    scored = (_score_on_device(forecasts, truth[sel], leads_h[sel], sample_id, vcfg, models, timings)
+              if cfg.score_on == 'device' and models is not None else None)
     return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, seed, cfg.baselines,
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
-                     n_show=min(3, cfg.sampling.members), model=name, track=plan.storm_track(item['sid'], item['timestamps']),
-                     threshold_k=cfg.threshold_k, scored=scored)
+                     n_show=min(3, cfg.sampling.members), model=method(cfg.sampling.information),
+                     track=plan.storm_track(item['sid'], item['timestamps']), threshold_k=cfg.threshold_k, scored=scored,
+                     baseline_cache=cfg.baseline_cache, cache_forecasts=cfg.save_forecasts or i < cfg.n_figures)
+
 
 # %% ../nbs/05d_evaluate.ipynb #4705c24d
-def _score_methods(job: VerifyJob, methods: dict) -> tuple:
-    "(scores frame, rank histograms, power spectra) of every method of one sample."
-    rows, ranks, spectra = [], {}, {}
-    done = set() if job.scored is None else set(job.scored.method)
-    for name, fk in methods.items():
-        if name not in done:
-            rows += score_forecast(job.truth, fk, sample_id=job.sample_id, lead_h=job.leads_h, method=name, cfg=job.verify_cfg)
-        if fk.shape[0] > 1: ranks[name] = rank_histogram(fk, job.truth, seed=job.seed)
-        spectra[name if fk.shape[0] == 1 else f'{name} (member)'] = radial_spectrum(fk[0], d=1.0)[1].mean(0)
-        if fk.shape[0] > 1: spectra[f'{name} (mean)'] = radial_spectrum(fk.mean(0))[1].mean(0)
-    spectra['truth'] = radial_spectrum(job.truth)[1].mean(0)
-    return pd.concat([f for f in (job.scored, scores_frame(rows)) if f is not None], ignore_index=True), ranks, spectra
-
 def _save_sample(job: VerifyJob, methods: dict):
     "The arrays to job.npz and the comparison grid to job.figure (each if asked for)."
     if job.npz is not None:
@@ -294,24 +293,21 @@ def _save_sample(job: VerifyJob, methods: dict):
         save_figure(fig, job.figure)
 
 def verify_sample(job: VerifyJob) -> dict:
-    """Everything after the forecasts for one sample: baselines, scores of every method (the storm-aware ones too),
-    rank histograms, spectra, reliability counts, `forecasts/<sample>.npz` and the comparison grid. A plain function
-    of `job`, so that it runs in a worker process."""
+    """Everything after the forecasts for one sample, in a worker process: the model's methods verified afresh, the
+    baselines' part (`baseline_part`: read from `job.baseline_cache` or computed), `forecasts/<sample>.npz`, the grid."""
+    own = verify_methods(job, job.forecasts, scored=job.scored)
+    base, baselines, timings, warning = baseline_part(job)
+    spectra = {**own['spectra'], **base['spectra'], 'truth': radial_spectrum(job.truth)[1].mean(0)}
+    note = own['note'] or base['note']
     t0 = time.perf_counter()
-    baselines, skipped = run_baselines(job.frames, job.leads_h, job.baselines, members=job.members, seed=job.seed,
-                                       cfg=job.verify_cfg, track=job.track)
-    methods = {**job.forecasts, **baselines}
-    t1 = time.perf_counter()
-    scores, ranks, spectra = _score_methods(job, methods)
-    t2 = time.perf_counter()
-    storm, reliability, note = verify_storm(job.truth, methods, job.leads_h, sample_id=job.sample_id,
-                                            res_km=job.verify_cfg.res_km, track=job.track, threshold_k=job.threshold_k)
-    if note: skipped = {**skipped, 'storm scores: track guess': note}
-    t3 = time.perf_counter()
-    _save_sample(job, methods)
-    return dict(index=job.index, sample_id=job.sample_id, scores=pd.concat([scores, storm], ignore_index=True), ranks=ranks,
-                spectra=spectra, reliability=reliability, skipped=skipped,
-                timings=dict(baselines_s=t1 - t0, scoring_s=t2 - t1, storm_s=t3 - t2, figures_s=time.perf_counter() - t3))
+    _save_sample(job, {**job.forecasts, **baselines})
+    for k, v in own['timings'].items(): timings[k] = timings.get(k, 0.0) + v
+    timings['figures_s'] = time.perf_counter() - t0
+    scores = pd.concat([f for f in (own['scores'], base['scores']) if len(f)] or [scores_frame([])], ignore_index=True)
+    return dict(index=job.index, sample_id=job.sample_id, scores=scores, ranks={**own['ranks'], **base['ranks']},
+                spectra=spectra, reliability={**own['reliability'], **base['reliability']},
+                skipped={**base['skipped'], **({'storm scores: track guess': note} if note else {})},
+                timings=timings, warnings=[warning] if warning else [])
 
 def verify_pool(workers: int):
     "A process pool for `verify_sample` ('spawn': safe next to CUDA), or None for workers <= 0."
@@ -343,7 +339,8 @@ class SampleResults:
         for k, why in res['skipped'].items():
             if k not in self.skipped: log.warning('baseline %s skipped: %s', k, why)
             self.skipped.setdefault(k, why); self.skip_count[k] += 1
-        for k, v in res['timings'].items(): self.timings[k] += v
+        for w in res.get('warnings', ()): log.warning(w)
+        for k, v in res['timings'].items(): self.timings[k] = self.timings.get(k, 0) + v
 
 def run_samples(plan: EvalPlan, models: dict, cfg: EvalRunConfig, out, timings: dict, *, workers: int = 0,
                 progress: bool = True, on_sample=None) -> SampleResults:
@@ -540,6 +537,28 @@ def evaluate(ckpt, store, out, cfg: EvalRunConfig | None = None, *, device=None,
         raise
     return _result_paths(out, cfg.save_forecasts)
 
+# %% ../nbs/05d_evaluate.ipynb #b5c1a7e1
+def evaluate_baselines(store, out, cfg: EvalRunConfig | None = None, *, workers: int = 0, progress: bool = True, **options) -> dict:
+    """Verify the baselines alone on the samples `evaluate` takes, filling the cache `cfg.baseline_cache` for the
+    evaluations to come; scores.csv, summary.csv, samples.csv and timings.json into `out`; returns their paths."""
+    t_start = time.perf_counter()
+    cfg = eval_run_config(cfg, **options)
+    if not cfg.baseline_cache: raise ValueError('evaluate_baselines fills a baseline cache: give baseline_cache=DIR (--baseline-cache DIR)')
+    plan = plan_evaluation(None, store, cfg)
+    timings = dict(baselines_s=0.0, scoring_s=0.0, storm_s=0.0, figures_s=0.0)
+    (out := Path(out)).mkdir(parents=True, exist_ok=True)
+    staging = fresh_staging(out)
+    try:
+        results = run_samples(plan, None, cfg, None, timings, workers=workers, progress=progress)
+        write_tables(staging, results, plan, replace(cfg, save_forecasts=False))
+        timings.update(total_s=time.perf_counter() - t_start, n_samples=len(plan.dataset))
+        write_text(staging / 'timings.json', json.dumps(timings, indent=1))
+        publish(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return {k: out / f'{k}.{e}' for k, e in (('scores', 'csv'), ('summary', 'csv'), ('samples', 'csv'), ('timings', 'json'))}
+
 # %% ../nbs/05d_evaluate.ipynb #03a894a6
 def eval_main(ckpt, store, out, cfg: EvalRunConfig | None = None, *, log=print, **kw) -> dict:
     """Entry point of `cyclonediff eval`: `evaluate(ckpt, store, out, cfg, **kw)`, then print the headline and the
@@ -564,10 +583,17 @@ def eval_config_from_args(a) -> EvalRunConfig:
     return EvalRunConfig(split=a.split, sampling=sampling, max_samples=a.max_samples,
                          baselines=() if a.baselines.strip().lower() == 'none' else names(a.baselines),
                          leads=tuple(int(h) for h in names(a.leads)) if a.leads else None,
-                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on),
+                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on), baseline_cache=getattr(a, 'baseline_cache', None),
                          save_forecasts=not getattr(a, 'no_save_forecasts', False))
 
 def eval_from_args(a, log=print) -> dict:
-    "Run eval_main from options parsed with `cyclonediff.cli.add_eval_arguments`."
+    "Run eval_main (or, with `--baselines-only`, evaluate_baselines) from options parsed with `cyclonediff.cli.add_eval_arguments`."
+    if getattr(a, 'baselines_only', False):
+        res = evaluate_baselines(a.store, a.out, eval_config_from_args(a), workers=a.workers, progress=not a.no_progress)
+        t = json.loads(res['timings'].read_text())
+        log(f"baselines of {t['n_samples']} samples: {t.get('baseline_cache_hits', 0)} from the cache, {t.get('baseline_cache_misses', 0)} computed")
+        return res
+    if not a.ckpt: raise ValueError('eval needs --ckpt (a stage-2 checkpoint), or --baselines-only with --baseline-cache DIR')
     return eval_main(a.ckpt, a.store, a.out, eval_config_from_args(a), device=a.device, ablation_ckpt=a.ablation_ckpt,
                      workers=a.workers, progress=not a.no_progress, log=log)
+

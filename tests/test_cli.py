@@ -146,3 +146,29 @@ def test_verify_finds_a_corrupt_chunk_and_build_repairs_only_it(world, tmp_path)
 def test_verify_needs_a_store(tmp_path):
     r = cli('data', 'verify', tmp_path, check=False)
     assert r.returncode != 0 and 'not a finished sample store' in r.stderr and 'Traceback' not in r.stderr
+
+
+def test_eval_baselines_only_fills_a_cache_the_next_run_reads(world, tmp_path):
+    """`eval --baselines-only --baseline-cache DIR` needs no checkpoint; a second run reads every entry; a corrupt entry
+    is recomputed with one line naming it; `eval` without --ckpt (and without --baselines-only) is one line."""
+    import json
+    import pandas as pd
+    store, cache = tmp_path / 'store', tmp_path / 'cache'
+    cli('data', 'build', '--world', world, '--out', store, '--scheduler', 'none', 'image_size=32', 'leads_h=[3,6]', 'history=1')
+    run = lambda out: cli('eval', '--baselines-only', '--baseline-cache', cache, '--store', store, '--out', tmp_path / out,
+                          '--split', 'train', '--members', 2, '--max-samples', 2, '--workers', 1, '--no-progress')
+    first, second = run('b1'), run('b2')
+    assert '0 from the cache, 2 computed' in first.stdout and '2 from the cache, 0 computed' in second.stdout, second.stdout
+    t1, t2 = (json.loads((tmp_path / o / 'timings.json').read_text()) for o in ('b1', 'b2'))
+    assert t2['baselines_s'] < 0.2 * t1['baselines_s'], (t1, t2)
+    s1, s2 = (pd.read_csv(tmp_path / o / 'scores.csv') for o in ('b1', 'b2'))
+    pd.testing.assert_frame_equal(s1, s2)
+    assert {'persistence', 'steps', 'storm_steps'} <= set(s1.method)
+    bad = sorted(cache.glob('*.npz'))[0]
+    bad.write_bytes(b'PK\x03\x04 torn')
+    third = run('b3')
+    assert '1 from the cache, 1 computed' in third.stdout and f'{bad} is unreadable' in third.stderr, third.stderr
+    assert 'Traceback' not in third.stderr and sum(str(bad) in l for l in third.stderr.splitlines()) == 1
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / 'b3' / 'scores.csv'), s1)
+    r = cli('eval', '--store', store, '--out', tmp_path / 'e', check=False)
+    assert r.returncode != 0 and '--ckpt' in r.stderr and 'Traceback' not in r.stderr, r.stderr

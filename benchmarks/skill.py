@@ -74,6 +74,15 @@ def sh(cmd, log=None, env=None, wait=True):
     return p
 
 
+def alive(pid: int) -> bool:
+    "Whether process `pid` runs (and is not a zombie of ours)."
+    try: done, _ = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError: done = 0
+    if done: return False
+    try: os.kill(pid, 0); return True
+    except ProcessLookupError: return False
+
+
 def last_step(run: Path) -> int:
     "Step of the newest checkpoint of a run folder (0 if none)."
     from cyclonediff.checkpoint import list_checkpoints
@@ -217,7 +226,9 @@ class SkillRun:
         self.phase('world', self.make_world)
         self.phase('store', self.build_store)
         self.phase('vae', self.train_vae, [runs / 'vae'], a.vae_steps)
+        if a.baseline_cache and 'baselines' not in self.times: self.start_baselines()   # on the CPUs while the GPU trains
         self.phase('ldm', self.train_ldms, [runs / 'ldm'] + ([] if a.no_ablation else [runs / 'ldm_no_era5']), a.ldm_steps)
+        if a.baseline_cache: self.phase('baselines', self.wait_baselines)
         if a.choose_guidance: self.phase('guidance', self.choose_guidance)
         self.phase('eval', self.evaluate)
         if a.oracle_samples: self.phase('oracle', self.evaluate_oracle)
@@ -264,6 +275,28 @@ class SkillRun:
             for j, r, _ in jobs:
                 if last_step(runs / r) < a.ldm_steps: sh(cli() + j + ld() + [f'train.out_dir={runs}/{r}'], log=self.out / f'{r}.log')
 
+    def eval_common(self) -> list:
+        "Options that decide which test samples, leads, members and seeds: the baselines' cache keys depend on them."
+        a = self.a
+        return ['--store', self.store, '--members', a.members, '--leads', ','.join(map(str, LEADS)), '--max-samples', a.max_samples]
+
+    def start_baselines(self):
+        "`cyclonediff eval --baselines-only` into the cache, in its own session: it outlives this call on a warm machine."
+        pid = self.out / 'baselines.pid'
+        if pid.is_file() and alive(int(pid.read_text())): return        # still running from an earlier call
+        p = sh(cli() + ['eval', '--baselines-only', '--baseline-cache', self.a.baseline_cache, '--out', self.out / 'eval_baselines',
+                        *self.eval_common(), '--workers', max(1, self.a.workers - 3), '--no-save-forecasts', '--no-progress'],
+               log=self.out / 'eval_baselines.log', wait=False)
+        CHILDREN.remove(p)                                                  # not stopped with this call
+        pid.write_text(str(p.pid))
+
+    def wait_baselines(self):
+        pid = int((self.out / 'baselines.pid').read_text())
+        while alive(pid): time.sleep(2)
+        if not (self.out / 'eval_baselines' / 'timings.json').is_file():
+            (self.out / 'baselines.pid').unlink()
+            raise SystemExit(f'the baselines run failed; see {self.out}/eval_baselines.log (the same command starts it again)')
+
     def choose_guidance(self):
         "Each --choose-guidance scale on 4 validation samples at +12 h; the pick goes to guidance.json."
         import pandas as pd
@@ -285,9 +318,9 @@ class SkillRun:
         self.clock.require(a.eval_min, 'eval')
         guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
         ablation = [] if a.no_ablation else ['--ablation-ckpt', self.runs / 'ldm_no_era5']
-        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', self.ev, '--members', a.members,
-                    '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)), *ablation,
-                    '--max-samples', a.max_samples, '--workers', max(1, min(24, a.workers - a.eval_spare_cores)),
+        cache = ['--baseline-cache', a.baseline_cache] if a.baseline_cache else []
+        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--out', self.ev, *self.eval_common(), *cache,
+                    '--steps', 20, '--guidance', guidance, *ablation, '--workers', max(1, min(24, a.workers - a.eval_spare_cores)),
                     *a.eval_args.split(), '--no-progress'], log=self.out / 'eval.log')
 
     def evaluate_oracle(self):
@@ -330,6 +363,8 @@ def parse_args():
     ap.add_argument('--eval-args', default='', help="extra options of the test evaluation, e.g. '--score-on device "
                     "--compile reduce-overhead --autocast bfloat16 --no-save-forecasts'")
     ap.add_argument('--eval-spare-cores', type=int, default=4, help='cores left to the sampling process (workers = cores - this)')
+    ap.add_argument('--baseline-cache', default=None, help='verify the baselines into this cache (eval --baselines-only) on '
+                    'the CPUs while stage 2 trains; the test evaluation reuses it')
     ap.add_argument('--oracle-samples', type=int, default=0, help="also evaluate the model under 'oracle' on this many test samples")
     return ap.parse_args()
 

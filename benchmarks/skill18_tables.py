@@ -78,7 +78,9 @@ def checks(summary: pd.DataFrame, cmp: pd.DataFrame, model: str, leads, info: di
                 f"time {ov.get('time_overlap')}, area {ov.get('area_overlap')}, centre {ov.get('centre_overlap')}"))
     out.append(('>= 240 test samples of >= 24 storms', info['n_samples'] >= 240 and info['n_storms'] >= 24,
                 f"{info['n_samples']} samples of {info['n_storms']} storms"))
-    out.append(('the whole evaluation under 8 minutes', timings['total_s'] < 480, f"{timings['total_s']:.0f} s"))
+    pre = timings.get('baselines_beforehand_s', 0.0)      # eval --baselines-only into the cache (counted, strictly)
+    out.append(('the whole evaluation under 8 minutes (baselines computed beforehand counted in)', timings['total_s'] + pre < 480,
+                f"{timings['total_s']:.0f} s" + (f" + {pre:.0f} s of baselines beforehand (on the CPUs while the GPU trained)" if pre else '')))
     return out
 
 
@@ -89,6 +91,8 @@ def main():
     d, leads = Path(a.eval_dir), [int(x) for x in a.leads.split(',')]
     summary, cmp = pd.read_csv(d / 'summary.csv'), pd.read_csv(d / 'comparisons.csv')
     info, timings = json.loads((d / 'eval_config.json').read_text()), json.loads((d / 'timings.json').read_text())
+    pre = d.parent / 'eval_baselines' / 'timings.json'      # skill.py --baseline-cache: the baselines verified beforehand
+    if pre.is_file(): timings['baselines_beforehand_s'] = json.loads(pre.read_text())['total_s']
     model = info['model_method']
     methods = [m for m in (model, *BASELINES, 'vae_recon') if m in set(summary.method)]
     print(f"## {info['information_note']}\n\n{info['n_samples']} test samples of {info['n_storms']} storms; "

@@ -29,7 +29,7 @@ if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
   ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 2 --storms 12 --days 8 \
       --every-h 6 --split-fractions 0.5,0.25,0.25 --vae-steps 20 --vae-min 1 --ldm-steps 60 --ldm-min 1 \
       --members 4 --max-samples 6 --choose-guidance 1,2 --no-ablation $CT --ldm-set $LDM_SET train.compile=true train.compile_mode=reduce-overhead train.mixed_precision=bf16 train.cpu=false \
-      --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples 2 --leads 3,6 > /tmp/smoke.log 2>&1; echo "smoke rc=$?" >> /tmp/smoke.log
+      --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples 2 --leads 3,6 > /tmp/smoke.log 2>&1; echo "smoke rc=$?" >> /tmp/smoke.log
     touch /tmp/smoke/done ) &
 fi
 D=${DEADLINE:-9.3}   # minutes this call plans for (the session's device time is short: e.g. DEADLINE=8)
@@ -37,7 +37,7 @@ timeout $(awk "BEGIN{print int($D*60+20)}") python benchmarks/skill.py --out /tm
   --split-method time --split-fractions 0.58,0.2,0.22 --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \
-  --eval-args "$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" --baseline-cache /tmp/skill/bcache \
+  --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" --baseline-cache /tmp/skill/bcache \
   --resume-training --deadline-min $D --eval-min "${EVAL_MIN:-6.5}"
 echo "skill rc=$?"
 wait

@@ -284,6 +284,7 @@ class SkillRun:
         "`cyclonediff eval --baselines-only` into the cache, in its own session: it outlives this call on a warm machine."
         pid = self.out / 'baselines.pid'
         if pid.is_file() and alive(int(pid.read_text())): return        # still running from an earlier call
+        if (self.out / 'eval_baselines' / 'timings.json').is_file(): return   # finished (its timings are the cold run's)
         p = sh(cli() + ['eval', '--baselines-only', '--baseline-cache', self.a.baseline_cache, '--out', self.out / 'eval_baselines',
                         *self.eval_common(), '--workers', max(1, self.a.workers - 3), '--no-save-forecasts', '--no-progress'],
                log=self.out / 'eval_baselines.log', wait=False)

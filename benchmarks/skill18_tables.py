@@ -92,7 +92,12 @@ def main():
     summary, cmp = pd.read_csv(d / 'summary.csv'), pd.read_csv(d / 'comparisons.csv')
     info, timings = json.loads((d / 'eval_config.json').read_text()), json.loads((d / 'timings.json').read_text())
     pre = d.parent / 'eval_baselines' / 'timings.json'      # skill.py --baseline-cache: the baselines verified beforehand
-    if pre.is_file(): timings['baselines_beforehand_s'] = json.loads(pre.read_text())['total_s']
+    if pre.is_file():
+        pt = json.loads(pre.read_text())
+        timings['baselines_beforehand_s'] = pt['total_s']
+        if pt.get('baseline_cache_hits'):               # an earlier, interrupted run computed these: their time is not in total_s
+            print(f"note: the baselines run found {pt['baseline_cache_hits']} of its samples in the cache already (an interrupted "
+                  'earlier run computed them; that time is not counted below)\n')
     model = info['model_method']
     methods = [m for m in (model, *BASELINES, 'vae_recon') if m in set(summary.method)]
     print(f"## {info['information_note']}\n\n{info['n_samples']} test samples of {info['n_storms']} storms; "

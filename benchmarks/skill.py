@@ -314,27 +314,28 @@ class SkillRun:
             print(f'  guidance {g:g}: +{lead} h CRPS {tried[g]["crps"]:.3f}, spread-skill {tried[g]["ssr"]:.2f}', flush=True)
         (self.out / 'guidance.json').write_text(json.dumps(dict(lead_h=lead, tried=tried, chosen=pick_guidance(tried)), indent=1))
 
+    def model_eval(self, out: Path, log: str, *options):
+        "`cyclonediff eval` of the stage-2 model into `out`: the guidance picked on validation (or --guidance), --eval-args."
+        a = self.a
+        guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
+        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--out', out, '--steps', 20, '--guidance', guidance, *options,
+                    '--workers', max(1, min(24, a.workers - a.eval_spare_cores)), *a.eval_args.split(), '--no-progress'],
+           log=self.out / log)
+
     def evaluate(self):
         a = self.a
         self.clock.require(a.eval_min, 'eval')
-        guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
         ablation = [] if a.no_ablation else ['--ablation-ckpt', self.runs / 'ldm_no_era5']
         cache = ['--baseline-cache', a.baseline_cache] if a.baseline_cache else []
-        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--out', self.ev, *self.eval_common(), *cache,
-                    '--steps', 20, '--guidance', guidance, *ablation, '--workers', max(1, min(24, a.workers - a.eval_spare_cores)),
-                    *a.eval_args.split(), '--no-progress'], log=self.out / 'eval.log')
+        self.model_eval(self.ev, 'eval.log', *self.eval_common(), *cache, *ablation)
 
     def evaluate_oracle(self):
         "The same model fed the future reanalysis (information 'oracle': an upper bound, never the headline), no baselines."
         a = self.a
         self.clock.require(a.eval_min / 3, 'oracle')
-        guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
-        sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', self.out / 'eval_oracle',
-                    '--members', a.members, '--steps', 20, '--guidance', guidance, '--leads', ','.join(map(str, LEADS)),
-                    '--information', 'oracle', '--baselines', 'none', '--max-samples', a.oracle_samples,
-                    '--workers', max(1, min(24, a.workers - a.eval_spare_cores)), *a.eval_args.split(), '--no-progress'],
-           log=self.out / 'eval_oracle.log')
-
+        self.model_eval(self.out / 'eval_oracle', 'eval_oracle.log', '--store', self.store, '--members', a.members,
+                        '--leads', ','.join(map(str, LEADS)), '--information', 'oracle', '--baselines', 'none',
+                        '--max-samples', a.oracle_samples)
 
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

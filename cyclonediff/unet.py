@@ -14,7 +14,6 @@ import torch.nn.functional as F
 
 from .vae import Upsample, run_checkpointed, scale_latents   # the VAE's Upsample (nearest x2, then a 3x3 conv) and checkpointing
 from .layers import norm_silu, use_fused_group_norm
-from .datasets import MOTION_HOURS, shift_frames
 
 # %% auto #0
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'reference_latent',
@@ -118,6 +117,7 @@ def reference_latent(z_latest: torch.Tensor | None, motion, cfg: UNetConfig, ste
     if motion is None:
         raise ValueError("unet.reference='storm_following' needs the storm's motion at t (the items' `motion`, from its "
                          "track fixes up to t); the batch has none")
+    from cyclonediff.datasets import MOTION_HOURS, shift_frames   # here: importing the UNet does not load the store modules
     px = float(step_h) / MOTION_HOURS / (cfg.image_size / cfg.latent_size)      # image pixels per 3 h -> latent pixels per step
     return shift_frames(z_latest, torch.as_tensor(motion, dtype=torch.float32, device=z_latest.device).reshape(-1, 2) * px)
 

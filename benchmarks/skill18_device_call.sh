@@ -13,7 +13,7 @@
 # SMOKE=1 first runs the same pipeline on a tiny world and configs/tiny.yaml (GPU paths: compile, graphs, device
 # scores) to /tmp/smoke, beside the world's generation.
 # Run 5 (SKILL.md, 2026-12-06, one H100): world 193 s, store 112 s, VAE 300 steps 64 s (23.4 dB: too few steps, now
-# 1500 by default), stage 2 ~1430 samples/s compiled; the 240-sample evaluation did not fit the ~7 minutes left.
+# 1500 by default), stage 2 a median 1473 samples/s compiled; the 240-sample evaluation did not fit the ~7 minutes left.
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 if [ ! -d /tmp/site/cyclonediff_deps_ok ]; then

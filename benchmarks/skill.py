@@ -16,7 +16,7 @@ time limit stopped before its max_steps is not done: the script stops after it (
 command continues it. A warm device machine keeps /tmp between calls, so e.g. 3 calls of ~9 minutes give each
 LDM ~20 minutes (`--ldm-steps` for the whole run, `--ldm-min` per call). `--deadline-min D` makes each call plan
 for D wall minutes: a training gets at most what is left (minus a minute for start-up and the checkpoint), and a
-phase that no longer fits (training: < 0.5 min; guidance/eval: < `--eval-min`) ends the call with exit 75 before it
+phase that no longer fits (training: < 0.5 min; guidance: < 0.6 min a scale; eval: < `--eval-min`) ends the call with exit 75 before it
 starts. A SIGTERM (e.g. from `timeout`) stops the running commands too, so nothing outlives the call.
 """
 import argparse, json, os, signal, subprocess, sys, time
@@ -302,13 +302,14 @@ class SkillRun:
         "Each --choose-guidance scale on 4 validation samples at +12 h; the pick goes to guidance.json."
         import pandas as pd
         a = self.a
-        self.clock.require(a.eval_min, 'guidance')
+        scales = [float(x) for x in a.choose_guidance.split(',')]
+        self.clock.require(0.6 * len(scales), 'guidance')          # ~30 s each (run 5: 32 s on an H100)
         lead, tried = (12 if 12 in LEADS else LEADS[-1]), {}
-        for g in [float(x) for x in a.choose_guidance.split(',')]:
+        for g in scales:
             d = self.out / 'guidance' / f'g{g:g}'
             sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--store', self.store, '--out', d, '--split', 'val',
                         '--members', a.members, '--steps', 20, '--guidance', g, '--leads', lead, '--baselines', 'none',
-                        '--max-samples', 4, '--no-progress'], log=self.out / 'guidance.log')
+                        '--max-samples', 4, '--forecast-batch', 4, '--no-progress'], log=self.out / 'guidance.log')
             summ = pd.read_csv(d / 'summary.csv')
             tried[g] = dict(crps=score(summ, 'ldm', lead, 'ens', 'crps'), ssr=score(summ, 'ldm', lead, 'ens', 'ssr'))
             print(f'  guidance {g:g}: +{lead} h CRPS {tried[g]["crps"]:.3f}, spread-skill {tried[g]["ssr"]:.2f}', flush=True)

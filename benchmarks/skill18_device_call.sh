@@ -22,7 +22,7 @@ if [ ! -d /tmp/site/cyclonediff_deps_ok ]; then
   mkdir -p /tmp/site/cyclonediff_deps_ok || { echo "wheel install failed"; exit 1; }
 fi
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
-EVAL_ARGS=${EVAL_ARGS:-'--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts'}
+EVAL_ARGS=${EVAL_ARGS:-'--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts --forecast-batch 8'}
 LDM_SET=${LDM_SET:-unet.target=change}
 CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0: stage 2 eager
 if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then

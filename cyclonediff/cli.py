@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['DEMO_QUICK', 'DEMO_FULL', 'DEMO_SPLITS', 'inspect_path', 'config_dir', 'run_demo', 'add_eval_arguments',
-           'make_parser', 'main']
+           'eval_config_from_args', 'eval_from_args', 'make_parser', 'main']
 
 # %% ../nbs/06_cli.ipynb #e4894575
 from .fetch import fetch_plan, format_plan   # light: the standard library only
@@ -195,7 +195,6 @@ def _cmd_train(a):
     if PartialState().is_main_process: print(f'final checkpoint: {ckpt}')     # once under `accelerate launch`
 
 def _cmd_eval(a):
-    from cyclonediff.evaluation import eval_from_args
     eval_from_args(a)                               # prints the headline scores and the report's path
 
 def _cmd_demo(a): run_demo(a.out, quick=a.quick)
@@ -241,8 +240,40 @@ def add_eval_arguments(p):
                         'else computed and stored, for every later evaluation of these samples (default: none)')
     p.add_argument('--baselines-only', action='store_true', help='verify the baselines alone, no model (no --ckpt): '
                    'fills --baseline-cache, e.g. while the GPU trains; --out gets their scores and timings')
+    p.add_argument('--forecast-batch', type=int, default=r.forecast_batch, metavar='N',
+                   help=f'samples forecast together on the GPU (a batch of N x members; the same ensembles, each sample '
+                        f'seeded by its index; default {r.forecast_batch})')
     p.add_argument('--no-progress', action='store_true')
     return p
+
+# %% ../nbs/06_cli.ipynb #0825293c
+def eval_config_from_args(a):
+    "The `evaluation.EvalRunConfig` of options parsed by `add_eval_arguments` (each option named as its field)."
+    from dataclasses import fields
+    from cyclonediff.evaluation import EvalRunConfig
+    from cyclonediff.sampling import SamplingConfig
+    names = lambda s: tuple(x.strip() for x in str(s).split(',') if x.strip())
+    sampling = SamplingConfig(**{f.name: getattr(a, f.name) for f in fields(SamplingConfig) if hasattr(a, f.name)})
+    return EvalRunConfig(split=a.split, sampling=sampling, max_samples=a.max_samples,
+                         baselines=() if a.baselines.strip().lower() == 'none' else names(a.baselines),
+                         leads=tuple(int(h) for h in names(a.leads)) if a.leads else None,
+                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on), baseline_cache=getattr(a, 'baseline_cache', None),
+                         save_forecasts=not getattr(a, 'no_save_forecasts', False),
+                         forecast_batch=getattr(a, 'forecast_batch', EvalRunConfig.forecast_batch))
+
+def eval_from_args(a, log=print) -> dict:
+    "`evaluation.eval_main` (or, with `--baselines-only`, `evaluate_baselines`) of options parsed by `add_eval_arguments`."
+    import json
+    from cyclonediff.evaluation import eval_main, evaluate_baselines
+    if getattr(a, 'baselines_only', False):
+        res = evaluate_baselines(a.store, a.out, eval_config_from_args(a), workers=a.workers, progress=not a.no_progress)
+        t = json.loads(res['timings'].read_text())
+        log(f"baselines of {t['n_samples']} samples: {t.get('baseline_cache_hits', 0)} from the cache, {t.get('baseline_cache_misses', 0)} computed")
+        return res
+    if not a.ckpt: raise ValueError('eval needs --ckpt (a stage-2 checkpoint), or --baselines-only with --baseline-cache DIR')
+    return eval_main(a.ckpt, a.store, a.out, eval_config_from_args(a), device=a.device, ablation_ckpt=a.ablation_ckpt,
+                     workers=a.workers, progress=not a.no_progress, log=log)
+
 
 # %% ../nbs/06_cli.ipynb #1fa00db1
 def make_parser(argv=None) -> argparse.ArgumentParser:

@@ -41,10 +41,10 @@ log = logging.getLogger('cyclonediff.evaluation')
 
 # %% auto #0
 __all__ = ['log', 'COMPATIBILITY_FIX', 'EvalRunConfig', 'eval_run_config', 'rollout_leads', 'store_data_config', 'EvalPlan',
-           'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_sample', 'verify_sample',
-           'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index', 'write_comparisons',
-           'write_overlap', 'write_tables', 'write_figures', 'run_facts', 'write_report', 'evaluate',
-           'evaluate_baselines', 'eval_main', 'eval_config_from_args', 'eval_from_args']
+           'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_samples', 'forecast_sample',
+           'verify_sample', 'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index',
+           'write_comparisons', 'write_overlap', 'write_tables', 'write_figures', 'run_facts', 'write_report',
+           'evaluate', 'evaluate_baselines', 'eval_main']
 
 # %% ../nbs/05d_evaluate.ipynb #df5d3603
 @dataclass(kw_only=True)
@@ -62,6 +62,7 @@ class EvalRunConfig:
     vae_floor: bool = True                  # also score decode(encode(truth)) as `vae_recon`: the VAE's own error
     score_on: str = 'cpu'                   # the models' ensembles scored by the CPU workers (numpy), or 'device': in torch where they were sampled
     baseline_cache: str | None = None       # folder of the baselines' verifications, reused by every evaluation of the same samples
+    forecast_batch: int = 1                 # samples forecast together (batch of forecast_batch x members; the same ensembles)
 
     def __post_init__(self):
         if isinstance(self.sampling, dict): self.sampling = SamplingConfig(**self.sampling)
@@ -70,6 +71,7 @@ class EvalRunConfig:
         if self.leads is not None: self.leads = tuple(int(h) for h in self.leads)
         if self.max_samples is not None and int(self.max_samples) < 1:
             raise ValueError(f'EvalRunConfig.max_samples={self.max_samples}; expected >= 1 or None')
+        if int(self.forecast_batch) < 1: raise ValueError(f'EvalRunConfig.forecast_batch={self.forecast_batch}; expected >= 1')
         if self.score_on not in ('cpu', 'device'): raise ValueError(f"EvalRunConfig.score_on={self.score_on!r}; expected 'cpu' or 'device'")
 
     def flat(self) -> dict:
@@ -230,11 +232,11 @@ class VerifyJob:
 # %% ../nbs/05d_evaluate.ipynb #32b5614f
 def _sample_id(item) -> str: return f"{item['sid']}_{str(item['timestamps']).replace(' ', 'T')}"
 
-def _forecast_kelvin(model: dict, batch: dict, sampling: SamplingConfig, seed: int, plan: EvalPlan) -> np.ndarray:
-    "The ensemble (M, L, H, W) in kelvin at the scored leads of the first storm of `batch`."
-    fc = forecast(model['unet'], model['vae'], batch, sampling, seed=seed, schedule=model['schedule'],
+def _forecast_kelvin(model: dict, batch: dict, sampling: SamplingConfig, seeds: list, plan: EvalPlan) -> np.ndarray:
+    "The ensembles (B, M, L, H, W) in kelvin at the scored leads of the storms of `batch`, storm b drawn with seeds[b]."
+    fc = forecast(model['unet'], model['vae'], batch, sampling, seeds=seeds, schedule=model['schedule'],
                   vae_cfg=model['cfg'].vae)
-    return to_kelvin(fc[0][:, plan.lead_index], plan.verify_cfg)
+    return to_kelvin(fc[:, :, plan.lead_index], plan.verify_cfg)
 
 def _score_on_device(forecasts: dict, truth, leads_h, sample_id: str, vcfg, models: dict, timings: dict) -> pd.DataFrame:
     "The score rows of the models' ensembles, computed in torch on the models' device (`eval_torch.score_forecast`)."
@@ -244,38 +246,53 @@ def _score_on_device(forecasts: dict, truth, leads_h, sample_id: str, vcfg, mode
     timings['device_scoring_s'] = timings.get('device_scoring_s', 0.0) + time.perf_counter() - t0
     return scores_frame(rows)
 
-def _model_forecasts(item, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, seed: int, timings: dict) -> dict:
-    "{method: (M, L, H, W) K}: the model's ensemble, the ablation's, the VAE floor ({} without models: baselines alone)."
-    if models is None: return {}
+def _model_forecasts(items: list, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, seeds: list, timings: dict) -> list:
+    "Per item {method: (M, L, H, W) K}: the model's ensemble, the ablation's, the VAE floor ({} without models: baselines alone)."
+    if models is None: return [{} for _ in items]
     from torch.utils.data import default_collate
-    batch, name, t0 = default_collate([item]), method(cfg.sampling.information), time.perf_counter()   # ldm, or ldm_oracle
-    forecasts = {name: _forecast_kelvin(models['ldm'], batch, cfg.sampling, seed, plan)}
+    batch, name, t0 = default_collate(items), method(cfg.sampling.information), time.perf_counter()   # ldm, or ldm_oracle
+    each = {name: _forecast_kelvin(models['ldm'], batch, cfg.sampling, seeds, plan)}
     timings['forecast_s'] += time.perf_counter() - t0
     if models.get('ablation') is not None:
         t0 = time.perf_counter()
-        forecasts['ldm_no_era5'] = _forecast_kelvin(models['ablation'], zero_era5(batch), cfg.sampling, seed, plan)
+        each['ldm_no_era5'] = _forecast_kelvin(models['ablation'], zero_era5(batch), cfg.sampling, seeds, plan)
         timings['ablation_s'] += time.perf_counter() - t0
-    if cfg.vae_floor: forecasts['vae_recon'] = vae_reconstruction(models['ldm']['vae'], item['target'][plan.lead_index], plan.verify_cfg)
-    return forecasts
+    out = [{k: v[b] for k, v in each.items()} for b in range(len(items))]
+    if cfg.vae_floor:
+        for item, f in zip(items, out): f['vae_recon'] = vae_reconstruction(models['ldm']['vae'], item['target'][plan.lead_index], plan.verify_cfg)
+    return out
 
-def forecast_sample(i: int, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out=None) -> VerifyJob:
-    "The forecasts of sample i (the model's, the ablation's, the VAE floor; none if `models` is None) as a VerifyJob writing into `out`."
-    item, sel, vcfg = plan.dataset[i], plan.lead_index, plan.verify_cfg
-    sample_id, seed = _sample_id(item), cfg.sampling.seed + i
+def _verify_job(i: int, item, forecasts: dict, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out) -> VerifyJob:
+    "Sample i's forecasts (device-scored if asked) and what its verification needs, writing into `out`."
+    sel, vcfg, sample_id = plan.lead_index, plan.verify_cfg, _sample_id(item)
     frames, truth, leads_h = frames_from_item(item, vcfg)
-    forecasts = _model_forecasts(item, plan, models, cfg, seed, timings)
     meta = dict(sample=sample_id, sid=item['sid'], name=item['storm_names'], time=item['timestamps'],
                 lat=item['lat'], lon=item['lon'])
     files = Path(out) if out is not None else None
     scored = (_score_on_device(forecasts, truth[sel], leads_h[sel], sample_id, vcfg, models, timings)
               if cfg.score_on == 'device' and models is not None else None)
-    return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, seed, cfg.baselines,
+    return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, cfg.sampling.seed + i, cfg.baselines,
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
                      n_show=min(3, cfg.sampling.members), model=method(cfg.sampling.information),
                      track=plan.storm_track(item['sid'], item['timestamps']), threshold_k=cfg.threshold_k, scored=scored,
                      baseline_cache=cfg.baseline_cache, cache_forecasts=cfg.save_forecasts or i < cfg.n_figures)
+
+def forecast_samples(indices: list, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out=None,
+                     pad_to: int = 0) -> list:
+    """The VerifyJobs of samples `indices`, their forecasts (the model's, the ablation's, the VAE floor; none if `models`
+    is None) made in one batch, sample i seeded `sampling.seed + i`; padded to `pad_to` samples (repeats of the last,
+    dropped after) so that every batch has one shape (one CUDA graph)."""
+    items = [plan.dataset[i] for i in indices]
+    fill = max(0, pad_to - len(items)) if models is not None else 0
+    seeds = [cfg.sampling.seed + i for i in indices]
+    forecasts = _model_forecasts(items + items[-1:] * fill, plan, models, cfg, seeds + seeds[-1:] * fill, timings)
+    return [_verify_job(i, item, f, plan, models, cfg, timings, out) for i, item, f in zip(indices, items, forecasts)]
+
+def forecast_sample(i: int, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out=None) -> VerifyJob:
+    "The forecasts of sample i (the model's, the ablation's, the VAE floor; none if `models` is None) as a VerifyJob writing into `out`."
+    return forecast_samples([i], plan, models, cfg, timings, out)[0]
 
 
 # %% ../nbs/05d_evaluate.ipynb #4705c24d
@@ -344,7 +361,8 @@ class SampleResults:
 
 def run_samples(plan: EvalPlan, models: dict, cfg: EvalRunConfig, out, timings: dict, *, workers: int = 0,
                 progress: bool = True, on_sample=None) -> SampleResults:
-    "Forecast and verify every sample of the plan (verification in `workers` processes if > 0), in sample order."
+    """Forecast every sample of the plan (`cfg.forecast_batch` at a time) and verify it (in `workers` processes if > 0),
+    in sample order."""
     from tqdm.auto import tqdm
     results = SampleResults(timings)
     bar = tqdm(total=len(plan.dataset), desc=f'evaluate {cfg.split}', unit='sample', disable=not progress)
@@ -352,12 +370,13 @@ def run_samples(plan: EvalPlan, models: dict, cfg: EvalRunConfig, out, timings: 
         results.add(res); bar.update(1)
         if on_sample is not None: on_sample(res['index'], res['sample_id'])
     pool, pending = verify_pool(workers), collections.deque()
+    n, k = len(plan.dataset), int(cfg.forecast_batch) if models is not None else 1
     try:
-        for i in range(len(plan.dataset)):
-            job = forecast_sample(i, plan, models, cfg, timings, out)
-            if pool is None: gather(verify_sample(job)); continue
-            pending.append(pool.submit(verify_sample, job))
-            while len(pending) > 2 * workers or (pending and pending[0].done()): gather(pending.popleft().result())
+        for start in range(0, n, k):
+            for job in forecast_samples(list(range(start, min(n, start + k))), plan, models, cfg, timings, out, pad_to=k):
+                if pool is None: gather(verify_sample(job)); continue
+                pending.append(pool.submit(verify_sample, job))
+                while len(pending) > 2 * workers or (pending and pending[0].done()): gather(pending.popleft().result())
         while pending: gather(pending.popleft().result())
     finally:
         if pool is not None: pool.shutdown(cancel_futures=True)
@@ -575,25 +594,4 @@ def eval_main(ckpt, store, out, cfg: EvalRunConfig | None = None, *, log=print, 
         if info.get('overlap'): log(overlap_sentence(info['overlap']))
         log(f"report: {res['report_html']}")
     return res
-
-def eval_config_from_args(a) -> EvalRunConfig:
-    "The EvalRunConfig of options parsed by `cyclonediff.cli.add_eval_arguments` (each option named as its field)."
-    names = lambda s: tuple(x.strip() for x in str(s).split(',') if x.strip())
-    sampling = SamplingConfig(**{f.name: getattr(a, f.name) for f in fields(SamplingConfig) if hasattr(a, f.name)})
-    return EvalRunConfig(split=a.split, sampling=sampling, max_samples=a.max_samples,
-                         baselines=() if a.baselines.strip().lower() == 'none' else names(a.baselines),
-                         leads=tuple(int(h) for h in names(a.leads)) if a.leads else None,
-                         score_on=getattr(a, 'score_on', EvalRunConfig.score_on), baseline_cache=getattr(a, 'baseline_cache', None),
-                         save_forecasts=not getattr(a, 'no_save_forecasts', False))
-
-def eval_from_args(a, log=print) -> dict:
-    "Run eval_main (or, with `--baselines-only`, evaluate_baselines) from options parsed with `cyclonediff.cli.add_eval_arguments`."
-    if getattr(a, 'baselines_only', False):
-        res = evaluate_baselines(a.store, a.out, eval_config_from_args(a), workers=a.workers, progress=not a.no_progress)
-        t = json.loads(res['timings'].read_text())
-        log(f"baselines of {t['n_samples']} samples: {t.get('baseline_cache_hits', 0)} from the cache, {t.get('baseline_cache_misses', 0)} computed")
-        return res
-    if not a.ckpt: raise ValueError('eval needs --ckpt (a stage-2 checkpoint), or --baselines-only with --baseline-cache DIR')
-    return eval_main(a.ckpt, a.store, a.out, eval_config_from_args(a), device=a.device, ablation_ckpt=a.ablation_ckpt,
-                     workers=a.workers, progress=not a.no_progress, log=log)
 

@@ -344,12 +344,14 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
              generator: torch.Generator | None = None, schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None,
              autocast: str | None = None, clip_output: bool = SamplingConfig.clip_output, compile: str | None = None,
              compile_backend: str = SamplingConfig.compile_backend, z_latest: torch.Tensor | None = None,
-             motion: torch.Tensor | None = None, step_h: int = SamplingConfig.step_h, **sampler_kw) -> torch.Tensor:
+             motion: torch.Tensor | None = None, step_h: int = SamplingConfig.step_h, noise: torch.Tensor | None = None,
+             **sampler_kw) -> torch.Tensor:
     """One sample per row of the image at the next step, (N, 1, H, W) in [-1, 1]: condition from `gridsat`, `era5`
     (or `cond` from `model.encode_condition`), guided sampling in latent space (the UNet compiled when `compile`
     names a torch.compile mode), VAE decoding. A model of `unet.target='change'` generates the change from the newest
     frame's scaled latent (`z_latest`, else from `gridsat`; moved with the storm's `motion` over `step_h` hours when
-    `unet.reference='storm_following'`), added back before decoding. The defaults are SamplingConfig's."""
+    `unet.reference='storm_following'`), added back before decoding. `noise`: z_T itself (else drawn from
+    `generator`). The defaults are SamplingConfig's."""
     dev, vae_cfg = _device_of(model), vae_cfg if vae_cfg is not None else vae.cfg
     if cond is None:
         if gridsat is None or era5 is None:
@@ -362,7 +364,8 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     smp = sampler if isinstance(sampler, Sampler) else get_sampler(sampler, schedule, **sampler_kw)
     shape = (cond.shape[0], *_latent_shape(model, vae))
     net = compiled_unet(model, compile, compile_backend)
-    z = smp(guided_denoiser(net, cond, guidance, autocast=autocast), shape, steps, generator, device=dev)
+    z = smp(guided_denoiser(net, cond, guidance, autocast=autocast), shape if noise is None else noise, steps, generator,
+            device=dev)
     z = next_latent(z, z_latest, model.cfg)
     with _autocast(dev, autocast):
         img = vae.decode(unscale_latents(z, vae_cfg)).float()
@@ -415,14 +418,22 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int, future: bool = True)
     return wanted, K, era5_index
 
 # %% ../nbs/05a_sampling.ipynb #3acb2a1c
+def _storm_noise(smp, gens: list, members: int, model, vae, seeds) -> torch.Tensor | None:
+    "z_T of one rollout step, each storm's `members` rows from its own generator (None without `seeds`: `generate` draws)."
+    if seeds is None: return None
+    shape = (members, *_latent_shape(model, vae))
+    return torch.cat([smp.initial_noise(shape, g, g.device) for g in gens])
+
 @torch.no_grad()
 def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
              schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None, leads: int | None = None, ema=None,
-             progress: bool = False, **options) -> torch.Tensor:
+             progress: bool = False, seeds=None, **options) -> torch.Tensor:
     """Ensemble forecast (B, M, L, H, W) in [-1, 1] for a collated store batch: `cfg.members` samples per storm,
     rolled out autoregressively (one model step = `cfg.step_h` hours) to each lead in batch['lead_h'] (first
     `leads`), reading only what `cfg.information` allows. `cfg` is a SamplingConfig (None: its defaults); `options`
-    replace its fields by name."""
+    replace its fields by name. `seeds` (one per storm): each storm's noise from its own generator, so its ensemble
+    does not depend on the storms batched with it (exactly, for the deterministic samplers; the step noise of a
+    stochastic one comes from the first storm's generator); None: one generator seeded `cfg.seed` for the batch."""
     cfg = sampling_config(cfg, **options)
     dev = _device_of(model)
     batch = visible(batch, cfg.information)                             # analysis: nothing valid after t from here on
@@ -438,7 +449,8 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
     smp = get_sampler(cfg.sampler, schedule, thresholding=cfg.thresholding, threshold_ratio=cfg.threshold_ratio,
                       threshold_max=cfg.threshold_max, init_noise_scale=cfg.init_noise_scale,
                       progressive_clamp=cfg.progressive_clamp, **({'eta': cfg.eta} if cfg.eta else {}))
-    gen = torch.Generator(device=dev).manual_seed(int(cfg.seed))
+    gens = [torch.Generator(device=dev).manual_seed(int(s)) for s in (seeds if seeds is not None else [cfg.seed])]
+    if seeds is not None and len(gens) != B: raise ValueError(f'forecast: {len(gens)} seeds for a batch of {B} storms')
     vcfg = vae_cfg if vae_cfg is not None else vae.cfg
     modes = (model.training, vae.training)
     model.eval(); vae.eval()
@@ -459,9 +471,9 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                         cond = model.encode_condition(cur, era5_at[k].repeat_interleave(M, 0))
                 z_now = (reference_latent(latest_latent(vae, cur, vcfg), motion, model.cfg, cfg.step_h)
                          if model.cfg.target == 'change' else None)
-                img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gen,
+                img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gens[0],
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
-                               compile_backend=cfg.compile_backend, z_latest=z_now)
+                               compile_backend=cfg.compile_backend, z_latest=z_now, noise=_storm_noise(smp, gens, M, model, vae, seeds))
                 if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:

@@ -104,7 +104,8 @@ def test_eval_defaults_have_one_home():
     "guidance, members, steps and sampler are written once, in SamplingConfig: `cyclonediff eval --help` and evaluate read them."
     import inspect
     from cyclonediff.cli import make_parser
-    from cyclonediff.evaluation import EvalRunConfig, eval_config_from_args, eval_run_config, evaluate
+    from cyclonediff.cli import eval_config_from_args
+    from cyclonediff.evaluation import EvalRunConfig, eval_run_config, evaluate
     from cyclonediff.sampling import SAMPLERS, SamplingConfig
     s = SamplingConfig()
     text = ' '.join(cli('eval', '--help').stdout.split())

@@ -62,11 +62,15 @@ class Deadline:
         sys.exit(75)
 
 
-def sh(cmd, log=None, env=None, wait=True):
+SINGLE_THREADED = {k: '1' for k in ('OMP_NUM_THREADS', 'OPENBLAS_NUM_THREADS', 'MKL_NUM_THREADS')}  # per worker process
+
+
+def sh(cmd, log=None, env=None, wait=True, nice=0):
     print('$', ' '.join(map(str, cmd)), flush=True)
     f = open(log, 'a') if log else None                  # appended: a resumed phase keeps the earlier call's log
     p = subprocess.Popen([str(c) for c in cmd], cwd=ROOT, stdout=f or None, stderr=subprocess.STDOUT if f else None,
-                         env={**os.environ, **(env or {})}, start_new_session=True)
+                         env={**os.environ, **(env or {})}, start_new_session=True,
+                         preexec_fn=(lambda: os.nice(nice)) if nice else None)
     CHILDREN.append(p)
     if f: f.close()                                      # the child holds its own copy
     if not wait: return p
@@ -287,13 +291,16 @@ class SkillRun:
         if (self.out / 'eval_baselines' / 'timings.json').is_file(): return   # finished (its timings are the cold run's)
         p = sh(cli() + ['eval', '--baselines-only', '--baseline-cache', self.a.baseline_cache, '--out', self.out / 'eval_baselines',
                         *self.eval_common(), '--workers', max(1, self.a.workers - 3), '--no-save-forecasts', '--no-progress'],
-               log=self.out / 'eval_baselines.log', wait=False)
+               log=self.out / 'eval_baselines.log', wait=False, env=SINGLE_THREADED, nice=19)   # the training's start-up first
         CHILDREN.remove(p)                                                  # not stopped with this call
         pid.write_text(str(p.pid))
 
     def wait_baselines(self):
+        "Until the baselines run ends; while it runs on and the call's deadline comes (a minute left), exit 75."
         pid = int((self.out / 'baselines.pid').read_text())
-        while alive(pid): time.sleep(2)
+        while alive(pid):
+            if self.clock.left() < 1.0: self.clock.stop('baselines (still running: the next call waits on)')
+            time.sleep(2)
         if not (self.out / 'eval_baselines' / 'timings.json').is_file():
             (self.out / 'baselines.pid').unlink()
             raise SystemExit(f'the baselines run failed; see {self.out}/eval_baselines.log (the same command starts it again)')
@@ -321,7 +328,7 @@ class SkillRun:
         guidance = json.loads((self.out / 'guidance.json').read_text())['chosen'] if a.choose_guidance else a.guidance
         sh(cli() + ['eval', '--ckpt', self.runs / 'ldm', '--out', out, '--steps', 20, '--guidance', guidance, *options,
                     '--workers', max(1, min(24, a.workers - a.eval_spare_cores)), *a.eval_args.split(), '--no-progress'],
-           log=self.out / log)
+           log=self.out / log, env=SINGLE_THREADED)
 
     def evaluate(self):
         a = self.a

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -280,8 +281,23 @@ def era5_patch(src, lat: float, lon: float, size: int = 286, res: float = 0.07, 
     return storm_patch(src, lat, lon, size, res, method='linear')
 
 # %% ../nbs/00_data.ipynb #427b6ecb
+def _resize_pillow(arr: np.ndarray, image_size: int) -> np.ndarray:
+    "Pillow's anti-aliased bilinear resampling (mode 'F': float32) of each (H, W) frame of `arr` -> float32."
+    from PIL import Image
+    frames = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1, *arr.shape[-2:])
+    out = [np.asarray(Image.fromarray(f, mode='F').resize((image_size, image_size), Image.BILINEAR)) for f in frames]
+    return np.stack(out).reshape(*arr.shape[:-2], image_size, image_size)
+
 def resize_patch(arr, image_size: int = 256):
-    "Anti-aliased bilinear resize of the last two dims to (image_size, image_size); numpy in -> numpy out, tensor -> tensor."
+    """Anti-aliased bilinear resize of the last two dims to (image_size, image_size); numpy in -> numpy out, tensor ->
+    tensor. Tensors and float64 arrays go through torch (`F.interpolate(antialias=True)`); other arrays through
+    Pillow, whose filter torch's copies (the same taps, float32 sums: within a few float32 ulps of torch, the same NaN
+    pixels; tested), without importing torch (1.3 s in each worker process of a store build) and ~4x faster."""
+    if isinstance(arr, np.ndarray) and arr.dtype != np.float64:
+        if arr.ndim < 2: raise ValueError(f'resize_patch: expected (..., H, W), got shape {arr.shape}')
+        y = _resize_pillow(arr, image_size)
+        if arr.dtype == bool: return y >= 1.0 - 1e-4
+        return y.astype(arr.dtype) if np.issubdtype(arr.dtype, np.floating) else y
     import torch
     import torch.nn.functional as F
     is_tensor = isinstance(arr, torch.Tensor)
@@ -300,15 +316,13 @@ def normalise_tb(tb_k, cfg: DataConfig | None = None, *, fill_nan: bool = False)
     "Kelvin -> [-1, 1] over [cfg.tb_min, cfg.tb_max], clipped; returns (x float32, number of finite values clipped)."
     cfg = cfg or DataConfig()
     lo, hi = float(cfg.tb_min), float(cfg.tb_max)
-    try:
-        import torch
-        if isinstance(tb_k, torch.Tensor):
-            x = tb_k.to(torch.float32)
-            n = int((torch.isfinite(x) & ((x < lo) | (x > hi))).sum())
-            y = (2 * (x - lo) / (hi - lo) - 1).clamp(-1, 1)
-            if fill_nan: y = torch.nan_to_num(y, nan=2 * (cfg.fill_tb - lo) / (hi - lo) - 1)
-            return y, n
-    except ImportError: pass
+    torch = sys.modules.get('torch')                        # a tensor means torch is loaded; never import it here
+    if torch is not None and isinstance(tb_k, torch.Tensor):
+        x = tb_k.to(torch.float32)
+        n = int((torch.isfinite(x) & ((x < lo) | (x > hi))).sum())
+        y = (2 * (x - lo) / (hi - lo) - 1).clamp(-1, 1)
+        if fill_nan: y = torch.nan_to_num(y, nan=2 * (cfg.fill_tb - lo) / (hi - lo) - 1)
+        return y, n
     x = np.asarray(tb_k, dtype=np.float32)
     n = int((np.isfinite(x) & ((x < lo) | (x > hi))).sum())
     y = np.clip(2 * (x - lo) / (hi - lo) - 1, -1, 1).astype(np.float32)

@@ -172,7 +172,7 @@ class SampleCutter:
         e_times = [t] + [t + pd.Timedelta(hours=h) for h in cfg.leads_h]
         C = len(cfg.era5_channels)
         era5 = era5_patches([self.era5_field(ch, tt) for tt in e_times for ch in cfg.era5_channels], lat, lon, n, cfg.res)[0]
-        era5 = resize_patch(era5, S).reshape(len(e_times), C, S, S).astype(np.float32)
+        era5 = resize_patch(era5.astype(np.float32), S).reshape(len(e_times), C, S, S)      # float32: no torch needed
         h = 1 + cfg.history
         return dict(gridsat=imgs[:h], target=imgs[h:], mask=masks,
                     era5=era5[0], era5_future=era5[1:], fill_frac=max(fills), n_clipped=n_clip)

@@ -229,8 +229,8 @@ class SkillRun:
         a, runs = self.a, self.runs
         self.phase('world', self.make_world)
         self.phase('store', self.build_store)
-        self.phase('vae', self.train_vae, [runs / 'vae'], a.vae_steps)
         if a.baseline_cache and 'baselines' not in self.times: self.start_baselines()   # on the CPUs while the GPU trains
+        self.phase('vae', self.train_vae, [runs / 'vae'], a.vae_steps)
         self.phase('ldm', self.train_ldms, [runs / 'ldm'] + ([] if a.no_ablation else [runs / 'ldm_no_era5']), a.ldm_steps)
         if a.baseline_cache: self.phase('baselines', self.wait_baselines)
         if a.choose_guidance: self.phase('guidance', self.choose_guidance)

@@ -8,12 +8,15 @@
 # after t). No no-ERA5 ablation (one GPU). Evaluation: 240 test samples, 16 members, leads 3/6/12/24 h, every default
 # baseline (storm-following ones and STEPS included), scores of the model's ensembles on the GPU, the sampler under
 # CUDA graphs; then the same model under 'oracle' (future ERA5: an upper bound) on 48 samples. The baselines and their
-# scores are verified once into /tmp/skill/bcache (eval --baselines-only, 13 workers) while stage 2 trains on the GPU;
-# the test evaluation reuses them (benchmarks/skill18_tables.py counts their time in).
+# scores are verified once into /tmp/skill/bcache (eval --baselines-only, 13 workers at nice 19, single-threaded
+# numeric libraries) from the store's completion on, while the VAE and stage 2 train on the GPU; the test evaluation
+# reuses them (benchmarks/skill18_tables.py counts their time in).
 # SMOKE=1 first runs the same pipeline on a tiny world and configs/tiny.yaml (GPU paths: compile, graphs, device
 # scores) to /tmp/smoke, beside the world's generation.
 # Run 5 (SKILL.md, 2026-12-06, one H100): world 193 s, store 112 s, VAE 300 steps 64 s (23.4 dB: too few steps, now
 # 1500 by default), stage 2 a median 1473 samples/s compiled; the 240-sample evaluation did not fit the ~7 minutes left.
+# Run 6 (SKILL.md, one H100): VAE 900 steps in 112 s, stage 2 7000 steps in 234 s; the baselines filled the cache at
+# ~77 CPU-s a sample (135 of 240 in ~16 min): the evaluation's bottleneck on 16 vCPUs.
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
 if [ ! -d /tmp/site/cyclonediff_deps_ok ]; then
@@ -45,6 +48,7 @@ echo "skill rc=$?"
 wait
 [ -f /tmp/smoke.log ] && { echo "== smoke"; tail -25 /tmp/smoke.log; cp /tmp/smoke.log "$O/"; }
 tail -3 /tmp/skill/runs/ldm/logs/train.csv /tmp/skill/runs/ldm/logs/val.csv 2>/dev/null
+echo "baseline cache entries: $(ls /tmp/skill/bcache 2>/dev/null | wc -l) at $(date -u +%T)"   # the baselines' rate
 nvidia-smi --query-gpu=name,memory.used --format=csv; df -h /tmp | tail -1; nproc
 for f in scores storm_scores; do [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv; done
 cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \

@@ -266,14 +266,18 @@ def radial_spectrum(field, *, d: float = 1.0, normalize: bool = False):
         fill = _masked_mean(np.where(finite, x, 0.0), finite)
         x = np.where(finite, x, np.nan_to_num(fill)[..., None, None])
     h, w = x.shape[-2:]
-    psd = np.abs(np.fft.fftshift(np.fft.fft2(x, axes=(-2, -1)), axes=(-2, -1))) ** 2 / (h * w)
-    ry, rx = np.arange(h) - h // 2, np.arange(w) - w // 2
-    radius = np.rint(np.hypot(ry[:, None], rx[None, :])).astype(int).ravel()
+    psd = np.abs(np.fft.rfft2(x, axes=(-2, -1))) ** 2 / (h * w)               # half plane: kx = 0 .. w // 2
+    ky, kx = np.fft.fftfreq(h, 1.0 / h), np.fft.rfftfreq(w, 1.0 / w)          # integer wavenumbers
+    radius = np.rint(np.hypot(ky[:, None], kx[None, :])).astype(int).ravel()
+    twice = np.broadcast_to(np.where((kx > 0) & (2 * kx != w), 2.0, 1.0), (h, kx.size)).ravel()  # +kx and -kx
     size = max(h, w)
     nbins = size // 2 + 1 if size % 2 else size // 2
-    flat = psd.reshape(psd.shape[:-2] + (h * w,))
-    onehot = (radius[:, None] == np.arange(nbins)[None, :]).astype(float)      # (H*W, nbins) ring membership
-    power = flat @ onehot / onehot.sum(axis=0)
+    keep = radius < nbins
+    r, wt = radius[keep], twice[keep]
+    flat = psd.reshape(-1, psd.shape[-2] * psd.shape[-1])[:, keep] * wt          # (fields, pixels kept)
+    ring = (r[None, :] + nbins * np.arange(flat.shape[0])[:, None]).ravel()     # one bincount for every field
+    sums = np.bincount(ring, weights=flat.ravel(), minlength=nbins * flat.shape[0]).reshape(-1, nbins)
+    power = (sums / np.bincount(r, weights=wt, minlength=nbins)).reshape(psd.shape[:-2] + (nbins,))
     if normalize: power = power / power.sum(axis=-1, keepdims=True)
     return np.fft.fftfreq(size, d=d)[:nbins], power
 

@@ -282,10 +282,10 @@ def era5_patch(src, lat: float, lon: float, size: int = 286, res: float = 0.07, 
 
 # %% ../nbs/00_data.ipynb #427b6ecb
 def _resize_pillow(arr: np.ndarray, image_size: int) -> np.ndarray:
-    "Pillow's anti-aliased bilinear resampling (mode 'F': float32) of each (H, W) frame of `arr` -> float32."
+    "Pillow's anti-aliased bilinear resampling (a float32 frame is a mode 'F' image) of each (H, W) frame of `arr` -> float32."
     from PIL import Image
     frames = np.ascontiguousarray(arr, dtype=np.float32).reshape(-1, *arr.shape[-2:])
-    out = [np.asarray(Image.fromarray(f, mode='F').resize((image_size, image_size), Image.BILINEAR)) for f in frames]
+    out = [np.asarray(Image.fromarray(f).resize((image_size, image_size), Image.BILINEAR)) for f in frames]
     return np.stack(out).reshape(*arr.shape[:-2], image_size, image_size)
 
 def resize_patch(arr, image_size: int = 256):

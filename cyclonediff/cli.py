@@ -193,6 +193,7 @@ def _cmd_train(a):
     else:
         ckpt = train_main(a.stage, a.cfg, a.set, resume=a.resume)
     if PartialState().is_main_process: print(f'final checkpoint: {ckpt}')     # once under `accelerate launch`
+    PartialState().destroy_process_group()          # before exit: gloo's threads torn down at exit can abort (SIGABRT)
 
 def _cmd_eval(a):
     eval_from_args(a)                               # prints the headline scores and the report's path

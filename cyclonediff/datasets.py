@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from .data import DataConfig, resize_patch
+from .data import DataConfig, resize_patch, wrap_lon
 from .store import SAMPLE_ARRAYS, SPLITS, load_stats, read_manifest, zarr_path
 from .integrity import read_sample
 
@@ -85,7 +85,7 @@ def storm_motion_px(tracks, deg_per_px: float, hours: float = MOTION_HOURS) -> p
     prev = f.groupby('sid')[['time', 'lat', 'lon']].shift(1)
     per = float(hours) / float(deg_per_px) / ((f['time'] - prev['time']) / pd.Timedelta(hours=1))
     f['rows'] = (-(f['lat'] - prev['lat']) * per).fillna(0.0)
-    f['cols'] = (((f['lon'] - prev['lon'] + 180.0) % 360.0 - 180.0) * per).fillna(0.0)
+    f['cols'] = (wrap_lon(f['lon'] - prev['lon']) * per).fillna(0.0)
     return f[['sid', 'time', 'rows', 'cols']]
 
 def sample_motion(tracks, samples, deg_per_px: float) -> torch.Tensor:

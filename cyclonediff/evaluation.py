@@ -262,8 +262,9 @@ def _model_forecasts(items: list, plan: EvalPlan, models: dict | None, cfg: Eval
         for item, f in zip(items, out): f['vae_recon'] = vae_reconstruction(models['ldm']['vae'], item['target'][plan.lead_index], plan.verify_cfg)
     return out
 
-def _verify_job(i: int, item, forecasts: dict, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out) -> VerifyJob:
-    "Sample i's forecasts (device-scored if asked) and what its verification needs, writing into `out`."
+def _verify_job(i: int, seed: int, item, forecasts: dict, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict,
+                out) -> VerifyJob:
+    "Sample i's forecasts (drawn with `seed`; device-scored if asked) and what its verification needs, writing into `out`."
     sel, vcfg, sample_id = plan.lead_index, plan.verify_cfg, _sample_id(item)
     frames, truth, leads_h = frames_from_item(item, vcfg)
     meta = dict(sample=sample_id, sid=item['sid'], name=item['storm_names'], time=item['timestamps'],
@@ -271,7 +272,7 @@ def _verify_job(i: int, item, forecasts: dict, plan: EvalPlan, models: dict | No
     files = Path(out) if out is not None else None
     scored = (_score_on_device(forecasts, truth[sel], leads_h[sel], sample_id, vcfg, models, timings)
               if cfg.score_on == 'device' and models is not None else None)
-    return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, cfg.sampling.seed + i, cfg.baselines,
+    return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, seed, cfg.baselines,
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
@@ -288,7 +289,7 @@ def forecast_samples(indices: list, plan: EvalPlan, models: dict | None, cfg: Ev
     fill = max(0, pad_to - len(items)) if models is not None else 0
     seeds = [cfg.sampling.seed + i for i in indices]
     forecasts = _model_forecasts(items + items[-1:] * fill, plan, models, cfg, seeds + seeds[-1:] * fill, timings)
-    return [_verify_job(i, item, f, plan, models, cfg, timings, out) for i, item, f in zip(indices, items, forecasts)]
+    return [_verify_job(i, s, item, f, plan, models, cfg, timings, out) for i, s, item, f in zip(indices, seeds, items, forecasts)]
 
 def forecast_sample(i: int, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out=None) -> VerifyJob:
     "The forecasts of sample i (the model's, the ablation's, the VAE floor; none if `models` is None) as a VerifyJob writing into `out`."

@@ -418,9 +418,8 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int, future: bool = True)
     return wanted, K, era5_index
 
 # %% ../nbs/05a_sampling.ipynb #3acb2a1c
-def _storm_noise(smp, gens: list, members: int, model, vae, seeds) -> torch.Tensor | None:
-    "z_T of one rollout step, each storm's `members` rows from its own generator (None without `seeds`: `generate` draws)."
-    if seeds is None: return None
+def _storm_noise(smp, gens: list, members: int, model, vae) -> torch.Tensor:
+    "z_T of one rollout step, each storm's `members` rows from its own generator."
     shape = (members, *_latent_shape(model, vae))
     return torch.cat([smp.initial_noise(shape, g, g.device) for g in gens])
 
@@ -473,7 +472,7 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                          if model.cfg.target == 'change' else None)
                 img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gens[0],
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
-                               compile_backend=cfg.compile_backend, z_latest=z_now, noise=_storm_noise(smp, gens, M, model, vae, seeds))
+                               compile_backend=cfg.compile_backend, z_latest=z_now, noise=None if seeds is None else _storm_noise(smp, gens, M, model, vae))
                 if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:

@@ -4,12 +4,15 @@ and the ratio.
 
     python benchmarks/verify_throughput.py [--samples 8] [--workers 2 8 16] [--members 16] [--size 256]
                                            [--baselines persistence,steps,...] [--score-on cpu|device]
+                                           [--serial-samples N] [--no-save] [--baselines-on cuda]
 
 The jobs are what `evaluation.evaluate` hands to `evaluation.verify_sample`: the model's ensemble and the VAE floor
 (smooth random fields in kelvin with a cold storm moving across the frame: the storm scores find a centre), two
 input frames, four leads, the storm's fixes up to t, and the evaluation's default baselines (EvalRunConfig).
 `--score-on device` leaves the model's ensembles to the GPU (their score rows are made before the clock starts), as
-`cyclonediff eval --score-on device` does. Use it to plan an evaluation: samples x seconds a sample / workers.
+`cyclonediff eval --score-on device` does; `--baselines-on cuda` has the workers score the baselines they run on
+the GPU (what `eval --score-on device` does where there is one). `--no-save`: no forecasts/*.npz (the skill run's
+`--no-save-forecasts`). `--serial-samples N`: the serial pass on the first N samples only. Use it to plan an evaluation: samples x seconds a sample / workers.
 """
 import argparse, tempfile, time
 from pathlib import Path
@@ -31,7 +34,7 @@ def storm_field(rng, lead_px, shape):
     return f
 
 
-def jobs(n, members, size, out, baselines, score_on):
+def jobs(n, members, size, out, baselines, score_on, save=True, score_device=None):
     from cyclonediff.eval import EvalConfig
     from cyclonediff.evaluation import VerifyJob
     from cyclonediff.eval import score_forecast, scores_frame
@@ -56,8 +59,9 @@ def jobs(n, members, size, out, baselines, score_on):
                                                                         lat=15.3, lon=139.7),
                                   frames=storm_field(rng, [(0, 0), (0, 0)], (2, size, size)), truth=truth, leads_h=leads_h,
                                   forecasts=fc, seed=i, baselines=baselines, members=members, verify_cfg=verify_cfg,
-                                  npz=Path(out) / f's{i}.npz', figure=None, n_show=3,
-                                  track=StormTrack(fixes, t, deg_per_px, spread), scored=scored))
+                                  npz=Path(out) / f's{i}.npz' if save else None, figure=None, n_show=3,
+                                  track=StormTrack(fixes, t, deg_per_px, spread), scored=scored,
+                                  score_device=score_device))
     return out_jobs
 
 
@@ -68,17 +72,21 @@ def main():
     ap.add_argument('--members', type=int, default=16); ap.add_argument('--size', type=int, default=256)
     ap.add_argument('--baselines', default=','.join(EvalRunConfig().baselines))
     ap.add_argument('--score-on', default='cpu', choices=['cpu', 'device'])
+    ap.add_argument('--baselines-on', default=None, help='torch device the workers score the baselines on (default: numpy)')
+    ap.add_argument('--serial-samples', type=int, default=None); ap.add_argument('--no-save', action='store_true')
     a = ap.parse_args()
     from cyclonediff.evaluation import verify_pool, verify_sample
     baselines = tuple(b for b in a.baselines.split(',') if b)
     with tempfile.TemporaryDirectory() as out:
-        js = jobs(a.samples, a.members, a.size, out, baselines, a.score_on)
+        js = jobs(a.samples, a.members, a.size, out, baselines, a.score_on, not a.no_save, a.baselines_on)
+        ns = min(a.serial_samples or a.samples, a.samples)
         verify_sample(js[0])                                             # imports and pySTEPS start-up
         t0 = time.perf_counter()
-        parts = [verify_sample(j)['timings'] for j in js]
-        serial = a.samples / (time.perf_counter() - t0)
-        share = {k: sum(p[k] for p in parts) / a.samples for k in parts[0]}
-        print(f"baselines {','.join(baselines)}; score_on {a.score_on}")
+        parts = [verify_sample(j)['timings'] for j in js[:ns]]
+        serial = ns / (time.perf_counter() - t0)
+        share = {k: sum(p[k] for p in parts) / ns for k in parts[0]}
+        print(f"baselines {','.join(baselines)}; score_on {a.score_on}; baselines scored on {a.baselines_on or 'numpy'}; "
+              f"save {not a.no_save}; {ns} samples serial")
         print(f"serial: {serial:.3f} samples/s ({1 / serial:.1f} s a sample: " +
               ', '.join(f"{k} {v:.1f} s" for k, v in share.items()) + ')', flush=True)
         for w in a.workers:

@@ -11,6 +11,7 @@ import pickle
 import time
 import zipfile
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from .baselines import run_baselines
 from .eval import radial_spectrum, rank_histogram, score_forecast, scores_frame
+from .eval_torch import score_forecast as score_forecast_torch
 from .files import save_npz, to_jsonable
 from .storm_verify import verify_storm
 
@@ -31,13 +33,16 @@ def _empty_part() -> dict:
 def verify_methods(job, methods: dict, scored: pd.DataFrame | None = None) -> dict:
     """What one sample's verification says of `methods` {name: (M, L, H, W) K}: score rows (pixel, then storm and
     event), rank histograms, spectra, reliability counts, the storm note, and `timings` (scoring_s, storm_s).
-    Rows of the methods in `scored` (already scored where they were made) are taken from it."""
+    Rows of the methods in `scored` (already scored where they were made) are taken from it; the others are scored
+    in numpy, or in torch on `job.score_device` where the job names one (a GPU: the evaluation's `score_on='device'`)."""
     t0, part = time.perf_counter(), _empty_part()
+    dev = getattr(job, 'score_device', None)
+    score = partial(score_forecast_torch, device=dev) if dev else score_forecast
     if not methods: return {**part, 'timings': dict(scoring_s=0.0, storm_s=0.0)}
     rows, done = [], set() if scored is None else set(scored.method)
     for name, fk in methods.items():
         if name not in done:
-            rows += score_forecast(job.truth, fk, sample_id=job.sample_id, lead_h=job.leads_h, method=name, cfg=job.verify_cfg)
+            rows += score(job.truth, fk, sample_id=job.sample_id, lead_h=job.leads_h, method=name, cfg=job.verify_cfg)
         if fk.shape[0] > 1: part['ranks'][name] = rank_histogram(fk, job.truth, seed=job.seed)
         part['spectra'][name if fk.shape[0] == 1 else f'{name} (member)'] = radial_spectrum(fk[0], d=1.0)[1].mean(0)
         if fk.shape[0] > 1: part['spectra'][f'{name} (mean)'] = radial_spectrum(fk.mean(0))[1].mean(0)

@@ -20,7 +20,7 @@ from .losses import LossConfig
 # %% auto #0
 __all__ = ['STAGES', 'SCHEDULERS', 'DATASETS', 'check_train_config', 'TrainConfig', 'RunConfig', 'linked_sections',
            'link_configs', 'ConfigKeyError', 'config_from_dict', 'apply_overrides', 'config_to_dict', 'load_config',
-           'save_config']
+           'save_config', 'run_summary']
 
 # %% ../nbs/03a_configs.ipynb #919cd3f1
 STAGES = ('vae', 'ldm')
@@ -314,3 +314,12 @@ def load_config(path=None, overrides=()) -> RunConfig:
 def save_config(cfg: RunConfig, path) -> Path:
     "Write the resolved config as YAML (atomically: temporary file, then rename)."
     return write_text(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
+
+# %% ../nbs/03a_configs.ipynb #52e7c128
+def run_summary(run: RunConfig) -> dict:
+    "The facts of `run` an evaluation report states: latent space, denoiser size, guidance dropout, EMA, target, timesteps."
+    u, v, t = run.unet, run.vae, run.train
+    return dict(vae_kind=v.kind, latent_channels=v.latent_channels, scaling_factor=v.scaling_factor,
+                unet_base_channels=u.base_channels, unet_channel_mults=list(u.channel_mults),
+                latent_size=u.latent_size, cfg_dropout=t.cfg_dropout, ema_decay=t.ema_decay,
+                prediction=getattr(run.loss, 'prediction_type', None), timesteps=run.loss.num_train_timesteps)

@@ -20,7 +20,7 @@ import torch
 from .baseline_cache import baseline_part, verify_methods
 from .baselines import get_baseline
 from .checkpoint import load_ldm, resolve_checkpoint
-from .configs import load_config
+from .configs import load_config, run_summary
 from .data import DataConfig
 from .datasets import check_compatible, zero_era5
 from .eval import (EvalConfig, eval_config, frames_from_item, plot_comparison, plot_rank_histogram, plot_score_vs_lead,
@@ -226,6 +226,7 @@ class VerifyJob:
     track: StormTrack | None = None     # the storm's fixes up to t, for the storm-following baselines and the storm scores
     threshold_k: float = 220.0          # the cold-top event of the bias, frequency bias and reliability (Tb < threshold)
     scored: pd.DataFrame | None = None  # score rows of forecasts already scored where they were made (score_on='device')
+    score_device: str | None = None     # a GPU where the worker scores what it forecasts (the baselines), else numpy
     baseline_cache: str | None = None   # folder of the baselines' verifications (`baseline_cache.BaselineCache`)
     cache_forecasts: bool = False       # also store the baselines' forecasts there (a later run saves or draws them)
 
@@ -272,13 +273,15 @@ def _verify_job(i: int, seed: int, item, forecasts: dict, plan: EvalPlan, models
     files = Path(out) if out is not None else None
     scored = (_score_on_device(forecasts, truth[sel], leads_h[sel], sample_id, vcfg, models, timings)
               if cfg.score_on == 'device' and models is not None else None)
+    dev = next(models['ldm']['unet'].parameters()).device if models else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     return VerifyJob(i, sample_id, meta, frames, truth[sel], leads_h[sel], forecasts, seed, cfg.baselines,
                      cfg.sampling.members, vcfg,
                      npz=files / 'forecasts' / f'{sample_id}.npz' if files and cfg.save_forecasts else None,
                      figure=files / 'figures' / f'comparison_{sample_id}.png' if files and i < cfg.n_figures else None,
                      n_show=min(3, cfg.sampling.members), model=method(cfg.sampling.information),
                      track=plan.storm_track(item['sid'], item['timestamps']), threshold_k=cfg.threshold_k, scored=scored,
-                     baseline_cache=cfg.baseline_cache, cache_forecasts=cfg.save_forecasts or i < cfg.n_figures)
+                     baseline_cache=cfg.baseline_cache, cache_forecasts=cfg.save_forecasts or i < cfg.n_figures,
+                     score_device=str(dev) if cfg.score_on == 'device' and dev.type == 'cuda' else None)
 
 def forecast_samples(indices: list, plan: EvalPlan, models: dict | None, cfg: EvalRunConfig, timings: dict, out=None,
                      pad_to: int = 0) -> list:
@@ -456,13 +459,6 @@ def _checkpoint_step(ckpt_dir) -> int | None:
     try: return int(json.loads((Path(ckpt_dir) / 'manifest.json').read_text())['step'])
     except (OSError, KeyError, ValueError): return None
 
-def _run_summary(run) -> dict:
-    u, v, t = run.unet, run.vae, run.train
-    return dict(vae_kind=v.kind, latent_channels=v.latent_channels, scaling_factor=v.scaling_factor,
-                unet_base_channels=u.base_channels, unet_channel_mults=list(u.channel_mults),
-                latent_size=u.latent_size, cfg_dropout=t.cfg_dropout, ema_decay=t.ema_decay,
-                prediction=getattr(run.loss, 'prediction_type', None), timesteps=run.loss.num_train_timesteps)
-
 def _synthetic_world(store) -> dict | None:
     "The WorldConfig (as a dict) if the store was built from a synthetic world folder, else None."
     try:
@@ -488,7 +484,7 @@ def run_facts(plan: EvalPlan, cfg: EvalRunConfig, models: dict, results: SampleR
                 track_spread_km=None if plan.track_spread is None else plan.track_spread['spread_km'].to_dict(),
                 skipped={k: dict(reason=v, samples=results.skip_count[k]) for k, v in results.skipped.items()},
                 params=dict(unet=_n_params(models['ldm']['unet']), vae=_n_params(models['ldm']['vae'])),
-                run=_run_summary(plan.run), data=asdict(plan.store_data), world=_synthetic_world(plan.store),
+                run=run_summary(plan.run), data=asdict(plan.store_data), world=_synthetic_world(plan.store),
                 methods=list(dict.fromkeys(scores.method)),
                 comparisons=sorted(p.name for p in Path(figures_dir).glob('comparison_*.png')))
 

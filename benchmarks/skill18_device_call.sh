@@ -2,7 +2,7 @@
 # One device call of issue 18's skill run on ONE H200 (nvidia-h200, 16 cores), the machine kept warm between calls
 # (/tmp survives). Run the same line in consecutive calls until it prints "skill rc=0":
 #   bash benchmarks/skill18_device_call.sh            # carry .whl (the wheels of what the image lacks)
-# The world: 250 storms in 45 days; the store split by TIME (storms in start order 0.58 / 0.2 / 0.22, storms living
+# The world: 250 storms in 45 days (STORMS, DAYS); the store split by TIME (storms in start order 0.58 / 0.2 / 0.22, storms living
 # within 48 h of a later split's left out): no test valid time inside the training period. The model: configs/gpu.yaml
 # with unet.target=change, stage 2 compiled (CUDA graphs), information set 'analysis' (the default: nothing valid
 # after t). No no-ERA5 ablation (one GPU). Evaluation: 240 test samples, 16 members, leads 3/6/12/24 h, every default
@@ -38,7 +38,7 @@ fi
 # minutes this call plans for, counted from the script's start (the wheel install above included): the device ends
 # a call at 10 minutes and what it kills there (a training in a session of its own) could live on (run 6)
 D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
-timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms 250 --days 45 --every-h 6 \
+timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
   --split-method time --split-fractions 0.58,0.2,0.22 --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \

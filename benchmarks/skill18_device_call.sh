@@ -11,6 +11,7 @@
 # scores are verified once into /tmp/skill/bcache (eval --baselines-only, 13 workers at nice 19, single-threaded
 # numeric libraries) from the store's completion on, while the VAE and stage 2 train on the GPU; the test evaluation
 # reuses them (benchmarks/skill18_tables.py counts their time in).
+# GUIDANCE= (empty) tries no scale on the validation split: the test evaluation uses CFG_SCALE (default 1).
 # SMOKE=1 first runs the same pipeline on a tiny world and configs/tiny.yaml (GPU paths: compile, graphs, device
 # scores) to /tmp/smoke, beside the world's generation.
 # Run 5 (SKILL.md, 2026-12-06, one H100): world 193 s, store 112 s, VAE 300 steps 64 s (23.4 dB: too few steps, now
@@ -41,7 +42,7 @@ D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
 timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
   --split-method time --split-fractions 0.58,0.2,0.22 --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
-  --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE:-1,1.5,2.5}" \
+  --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE-1,1.5,2.5}" --guidance "${CFG_SCALE:-1}" \
   --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" --baseline-cache /tmp/skill/bcache \
   --resume-training --deadline-min $D --eval-min "${EVAL_MIN:-6.5}"
 echo "skill rc=$?"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# One device call measuring the CPU side of issue 18's evaluation on the device (16 vCPUs), nothing else running:
+# how many cores' worth of work the machine does at once (cpu_scaling.py), and the baselines' verification per
+# 256-px sample with 16 members (verify_throughput.py), its scores on the GPU (--baselines-on cuda) and in numpy.
+#   bash benchmarks/device_cpu_call.sh        # carry .whl
+set -u
+python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl &&
+PYTHONPATH=/tmp/site python3 -m pip install -q --no-index --no-deps --no-build-isolation --no-cache-dir --target /tmp/site .whl/*.tar.gz ||
+  { echo "wheel install failed"; exit 1; }
+export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+echo "== installed at $SECONDS s"; nvidia-smi --query-gpu=name --format=csv,noheader
+echo "== cpu_scaling"; python benchmarks/cpu_scaling.py --procs 1 2 4 8 12 16 --seconds 6
+echo "== verify_throughput, baselines scored on the GPU ($SECONDS s)"
+timeout 300 python benchmarks/verify_throughput.py --samples 16 --workers 8 16 --serial-samples 2 --score-on device --baselines-on cuda --no-save
+echo "== verify_throughput, baselines scored in numpy ($SECONDS s)"
+timeout 150 python benchmarks/verify_throughput.py --samples 16 --workers 16 --serial-samples 1 --score-on device --no-save
+echo "== done at $SECONDS s"

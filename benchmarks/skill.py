@@ -49,9 +49,10 @@ class Deadline:
     def left(self) -> float:
         return float('inf') if self.minutes is None else self.minutes - (time.perf_counter() - self.t0) / 60
 
-    def train_minutes(self, stage_min: float, name: str) -> float:
-        "min(stage_min, what is left minus a minute); ends the call (exit 75) when that leaves under half a minute."
-        if self.left() - 1.0 < 0.5: self.stop(name)
+    def train_minutes(self, stage_min: float, name: str, least: float = 0.5) -> float:
+        """min(stage_min, what is left minus a minute); ends the call (exit 75) when that leaves under `least` minutes
+        (stage 2: its compile and input cache take a minute or more of a call before the first step)."""
+        if self.left() - 1.0 < least: self.stop(name)
         return round(min(stage_min, self.left() - 1.0), 3)
 
     def require(self, minutes: float, name: str):
@@ -266,7 +267,7 @@ class SkillRun:
         "The model and its no-ERA5 ablation: side by side on one GPU each, or one after the other."
         a, runs = self.a, self.runs
         ld = lambda: [*self.common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}', *a.ldm_set,
-                      f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm")}',
+                      f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm", least=2.0)}',
                       f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
         jobs = [(['train', 'ldm', *self.resume, '--cfg', a.cfg], 'ldm', '0')]
         if not a.no_ablation: jobs.append((['train', 'ldm', *self.resume, '--no-era5', '--cfg', a.cfg], 'ldm_no_era5',

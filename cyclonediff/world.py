@@ -519,6 +519,21 @@ def _write_day_task(ks, out: str) -> dict:
     "One day written by a worker process, with the world its initializer built."
     return _write_day(_WORKER_WORLD, ks, Path(out))
 
+def _write_days_in_pool(world: World, days: list, out: Path, workers: int) -> list:
+    """The days written by `workers` processes. Forked workers inherit `world` (simulating it again costs each ~10 s
+    for 250 storms); spawned ones rebuild it from the plain config once."""
+    global _WORKER_WORLD
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    fork = 'fork' in mp.get_all_start_methods()                    # fork: scripts need no __main__ guard either
+    init = dict(initializer=_init_worker, initargs=(asdict(world.cfg),)) if not fork else {}
+    _WORKER_WORLD = world if fork else None
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context('fork' if fork else 'spawn'), **init) as ex:
+            return list(ex.map(_write_day_task, days, [str(out)] * len(days)))
+    finally:
+        _WORKER_WORLD = None
+
 # %% ../nbs/00a_world.ipynb #6b3db409
 def ibtracs_table(world: World) -> pd.DataFrame:
     "The IBTrACS columns of the tracks (what `cyclonediff.formats.write_ibtracs_csv` takes)."
@@ -535,13 +550,8 @@ def make_world(out_dir, cfg: WorldConfig | None = None, *, workers: int = 0, pro
     days = [list(ix) for _, ix in pd.Series(np.arange(len(world.times)), index=world.times).groupby(world.times.normalize())]
     paths = dict(root=out, gridsat=[], era5=[])
     paths['ibtracs'] = write_ibtracs_csv(ibtracs_table(world), out / 'ibtracs' / IBTRACS_NAME, lon_mode=cfg.ibtracs_lon_mode)
-    if workers > 0:   # each worker rebuilds the world from the plain config once (cheap next to rendering)
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-        ctx = mp.get_context('fork' if 'fork' in mp.get_all_start_methods() else 'spawn')   # fork: scripts need no __main__ guard
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
-                                 initargs=(asdict(cfg),)) as ex:
-            results = list(ex.map(_write_day_task, days, [str(out)] * len(days)))
+    if workers > 0:
+        results = _write_days_in_pool(world, days, out, workers)
     else:
         it = days
         if progress:

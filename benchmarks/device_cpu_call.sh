@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One device call measuring the CPU side of issue 18's evaluation on the device (16 vCPUs), nothing else running:
 # how many cores' worth of work the machine does at once (cpu_scaling.py), and the baselines' verification per
-# 256-px sample with 16 members (verify_throughput.py), its scores on the GPU (--baselines-on cuda) and in numpy.
+# 256-px sample with 16 members (verify_throughput.py), its scores on the GPU (--baselines-on cuda) and in numpy;
+# then the GPU side: one rollout step of 8 storms x 16 members (the evaluation's --forecast-batch 8, guidance 1)
+# eager and compiled with CUDA graphs, with the compile's cost (sampling_speed.py, random weights).
 #   bash benchmarks/device_cpu_call.sh        # carry .whl
 set -u
 python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl &&
@@ -14,4 +16,7 @@ echo "== verify_throughput, baselines scored on the GPU ($SECONDS s)"
 timeout 300 python benchmarks/verify_throughput.py --samples 16 --workers 8 16 --serial-samples 2 --score-on device --baselines-on cuda --no-save
 echo "== verify_throughput, baselines scored in numpy ($SECONDS s)"
 timeout 150 python benchmarks/verify_throughput.py --samples 16 --workers 16 --serial-samples 1 --score-on device --no-save
+echo "== sampling_speed ($SECONDS s)"
+timeout 200 python benchmarks/sampling_speed.py --config gpu --device cuda --storms 8 --guidance 1 --compile reduce-overhead \
+  --baseline ddim --baseline-steps 2 --repeats 3
 echo "== done at $SECONDS s"

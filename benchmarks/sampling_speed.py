@@ -29,12 +29,14 @@ from cyclonediff.unet import CycloneUNet, UNetConfig  # noqa: E402
 from cyclonediff.vae import VAEConfig, build_vae  # noqa: E402
 
 # model sizes: 'seed' is UNetConfig() / VAEConfig() (seed 001: latent 64, base 128, mults 1-2-4-8, ConvVAE
-# 64-128-256); 'improved' is seed 000's smaller latent (16 channels); 'tiny' runs in seconds on a CPU.
+# 64-128-256); 'improved' is seed 000's smaller latent (16 channels); 'gpu' that with configs/gpu.yaml's condition
+# encoder at 64 x 64 (cond_patch 4); 'tiny' runs in seconds on a CPU.
 CONFIGS = {
     'tiny': dict(unet=dict(latent_channels=4, cond_channels=8, base_channels=16, channel_mults=(1, 2), num_res_blocks=1,
                            attn_resolutions=(), num_heads=2, norm_groups=4),
                  vae=dict(latent_channels=4, enc_channels=(8, 8, 8), dec_channels=(8, 8, 8, 8), norm_groups=4)),
     'improved': dict(unet=dict(latent_channels=16), vae=dict(latent_channels=16)),
+    'gpu': dict(unet=dict(latent_channels=16, cond_patch=4), vae=dict(latent_channels=16)),   # configs/gpu.yaml's sizes
     'seed': dict(unet={}, vae={}),
 }
 

@@ -13,10 +13,10 @@ export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH OMP_NUM_THREADS=1 OPEN
 echo "== installed at $SECONDS s"; nvidia-smi --query-gpu=name --format=csv,noheader
 echo "== cpu_scaling"; python benchmarks/cpu_scaling.py --procs 1 2 4 8 12 16 --seconds 6
 echo "== verify_throughput, baselines scored on the GPU ($SECONDS s)"
-timeout 300 python benchmarks/verify_throughput.py --samples 16 --workers 8 16 --serial-samples 2 --score-on device --baselines-on cuda --no-save
-echo "== verify_throughput, baselines scored in numpy ($SECONDS s)"
-timeout 150 python benchmarks/verify_throughput.py --samples 16 --workers 16 --serial-samples 1 --score-on device --no-save
+timeout 200 python benchmarks/verify_throughput.py --samples 16 --workers 8 16 --serial-samples 2 --score-on device --baselines-on cuda --no-save
 echo "== sampling_speed ($SECONDS s)"
-timeout 200 python benchmarks/sampling_speed.py --config gpu --device cuda --storms 8 --guidance 1 --compile reduce-overhead \
+timeout 150 python benchmarks/sampling_speed.py --config gpu --device cuda --storms 8 --guidance 1 --compile reduce-overhead \
   --baseline ddim --baseline-steps 2 --repeats 3
+echo "== verify_throughput, baselines scored in numpy ($SECONDS s)"
+timeout 120 python benchmarks/verify_throughput.py --samples 16 --workers 16 --serial-samples 1 --score-on device --no-save
 echo "== done at $SECONDS s"

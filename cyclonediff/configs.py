@@ -317,9 +317,9 @@ def save_config(cfg: RunConfig, path) -> Path:
 
 # %% ../nbs/03a_configs.ipynb #52e7c128
 def run_summary(run: RunConfig) -> dict:
-    "The facts of `run` an evaluation report states: latent space, denoiser size, guidance dropout, EMA, target, timesteps."
+    "The facts of `run` an evaluation report states: latent space, denoiser size, guidance dropout, EMA, prediction, target, timesteps."
     u, v, t = run.unet, run.vae, run.train
     return dict(vae_kind=v.kind, latent_channels=v.latent_channels, scaling_factor=v.scaling_factor,
                 unet_base_channels=u.base_channels, unet_channel_mults=list(u.channel_mults),
                 latent_size=u.latent_size, cfg_dropout=t.cfg_dropout, ema_decay=t.ema_decay,
-                prediction=getattr(run.loss, 'prediction_type', None), timesteps=run.loss.num_train_timesteps)
+                prediction=run.loss.prediction, target=u.target, timesteps=run.loss.num_train_timesteps)

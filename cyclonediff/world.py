@@ -508,7 +508,7 @@ def _write_day(world: World, ks, out: Path) -> dict:
     else: es.append(write_era5(out / 'era5' / f'ERA5_sl_{day}.nc', sl, layout, expver=expver))
     return dict(gridsat=gs, era5=es)
 
-_WORKER_WORLD = None   # the world of a make_world worker process (set by its initializer; unused otherwise)
+_WORKER_WORLD = None   # the world of a make_world worker process (inherited when forked, else built by its initializer)
 
 def _init_worker(cfg: dict):
     "Build the world of a worker process once, from the plain config."

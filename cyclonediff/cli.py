@@ -233,7 +233,8 @@ def add_eval_arguments(p):
                         f"reanalysis: an upper bound, scored as {method('oracle')}) (default {s.information})")
     p.add_argument('--score-on', default=r.score_on, choices=['cpu', 'device'],
                    help="score the models' ensembles in the CPU workers (numpy) or in torch on --device, where they were "
-                        f"sampled (default {r.score_on})")
+                        "sampled; with 'device' and a GPU the workers score the baselines they run on the GPU too "
+                        f"(default {r.score_on})")
     p.add_argument('--no-save-forecasts', action='store_true', help='write no forecasts/*.npz (each sample\'s arrays for '
                    'the viewer: ~7 CPU-s and ~20 MB a 256-px sample with 16-member ensembles); scores, figures and report as usual')
     p.add_argument('--baseline-cache', default=r.baseline_cache, metavar='DIR',

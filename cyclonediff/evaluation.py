@@ -60,7 +60,7 @@ class EvalRunConfig:
     save_forecasts: bool = True             # forecasts/*.npz for the forecast viewer
     threshold_k: float = 220.0              # cold-top event of the headline table (Tb < threshold)
     vae_floor: bool = True                  # also score decode(encode(truth)) as `vae_recon`: the VAE's own error
-    score_on: str = 'cpu'                   # the models' ensembles scored by the CPU workers (numpy), or 'device': in torch where they were sampled
+    score_on: str = 'cpu'                   # the ensembles scored by the CPU workers (numpy), or 'device': in torch where they were sampled (the baselines' on the GPU)
     baseline_cache: str | None = None       # folder of the baselines' verifications, reused by every evaluation of the same samples
     forecast_batch: int = 1                 # samples forecast together (batch of forecast_batch x members; the same ensembles)
 

@@ -12,14 +12,15 @@ PYTHONPATH=/tmp/site python3 -m pip install -q --no-index --no-deps --no-build-i
   { echo "wheel install failed"; exit 1; }
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 echo "== installed at $SECONDS s"; nvidia-smi --query-gpu=name --format=csv,noheader
-L=${LIGHT:-0}
-echo "== cpu_scaling"; if [ "$L" = 1 ]; then python benchmarks/cpu_scaling.py --procs 1 4 8 16 --seconds 5; else python benchmarks/cpu_scaling.py --procs 1 2 4 8 12 16 --seconds 6; fi
+if [ "${LIGHT:-0}" = 1 ]; then PROCS="1 4 8 16" SECS=5 VT_LIMIT=170 VT_WORKERS="16" VT_SERIAL=1
+else PROCS="1 2 4 8 12 16" SECS=6 VT_LIMIT=200 VT_WORKERS="8 16" VT_SERIAL=2; fi
+echo "== cpu_scaling"; python benchmarks/cpu_scaling.py --procs $PROCS --seconds $SECS
 echo "== verify_throughput, baselines scored on the GPU ($SECONDS s)"
-timeout $([ "$L" = 1 ] && echo 170 || echo 200) python benchmarks/verify_throughput.py --samples 16 --workers $([ "$L" = 1 ] && echo 16 || echo 8 16) --serial-samples $([ "$L" = 1 ] && echo 1 || echo 2) --score-on device --baselines-on cuda --no-save
+timeout $VT_LIMIT python benchmarks/verify_throughput.py --samples 16 --workers $VT_WORKERS --serial-samples $VT_SERIAL --score-on device --baselines-on cuda --no-save
 echo "== sampling_speed ($SECONDS s)"
 timeout 130 python benchmarks/sampling_speed.py --config gpu --device cuda --storms 8 --guidance 1 --compile reduce-overhead \
   --baseline ddim --baseline-steps 2 --repeats 3
-[ "$L" = 1 ] && { echo "== done at $SECONDS s"; exit 0; }
+[ "${LIGHT:-0}" = 1 ] && { echo "== done at $SECONDS s"; exit 0; }
 echo "== verify_throughput, baselines scored in numpy ($SECONDS s)"
 timeout 120 python benchmarks/verify_throughput.py --samples 16 --workers 16 --serial-samples 1 --score-on device --no-save
 echo "== done at $SECONDS s"

@@ -36,9 +36,8 @@ def verify_methods(job, methods: dict, scored: pd.DataFrame | None = None) -> di
     Rows of the methods in `scored` (already scored where they were made) are taken from it; the others are scored
     in numpy, or in torch on `job.score_device` where the job names one (a GPU: the evaluation's `score_on='device'`)."""
     t0, part = time.perf_counter(), _empty_part()
-    dev = getattr(job, 'score_device', None)
-    score = partial(score_forecast_torch, device=dev) if dev else score_forecast
     if not methods: return {**part, 'timings': dict(scoring_s=0.0, storm_s=0.0)}
+    score = partial(score_forecast_torch, device=job.score_device) if job.score_device else score_forecast
     rows, done = [], set() if scored is None else set(scored.method)
     for name, fk in methods.items():
         if name not in done:

@@ -230,6 +230,8 @@ class SkillRun:
         a, runs = self.a, self.runs
         self.phase('world', self.make_world)
         self.phase('store', self.build_store)
+        if a.phase == 'baselines':                       # the cache filled on this machine, ahead of the GPU's calls
+            self.start_baselines(); return self.phase('baselines', self.wait_baselines)
         if a.baseline_cache and 'baselines' not in self.times: self.start_baselines()   # on the CPUs while the GPU trains
         self.phase('vae', self.train_vae, [runs / 'vae'], a.vae_steps)
         self.phase('ldm', self.train_ldms, [runs / 'ldm'] + ([] if a.no_ablation else [runs / 'ldm_no_era5']), a.ldm_steps)
@@ -291,11 +293,15 @@ class SkillRun:
         if pid.is_file() and alive(int(pid.read_text())): return        # still running from an earlier call
         if (self.out / 'eval_baselines' / 'timings.json').is_file(): return   # finished (its timings are the cold run's)
         p = sh(cli() + ['eval', '--baselines-only', '--baseline-cache', self.a.baseline_cache, '--out', self.out / 'eval_baselines',
-                        *self.eval_common(), '--workers', max(1, self.a.workers - 3), '--no-save-forecasts', '--no-progress',
+                        *self.eval_common(), '--workers', self.baseline_workers(), '--no-save-forecasts', '--no-progress',
                         '--score-on', 'device'],    # the workers score the baselines on the GPU (numpy: ~6 CPU-s a sample)
                log=self.out / 'eval_baselines.log', wait=False, env=SINGLE_THREADED, nice=19)   # the training's start-up first
         CHILDREN.remove(p)                                                  # not stopped with this call
         pid.write_text(str(p.pid))
+
+    def baseline_workers(self) -> int:
+        "All the cores with --phase baselines; else three fewer (the trainings' own processes run beside)."
+        return self.a.workers if self.a.phase == 'baselines' else max(1, self.a.workers - 3)
 
     def wait_baselines(self):
         "Until the baselines run ends; while it runs on and the call's deadline comes (a minute left), exit 75."
@@ -364,7 +370,8 @@ def parse_args():
     ap.add_argument('--deadline-min', type=float, default=None, help='wall minutes this call may take (see above)')
     ap.add_argument('--eval-min', type=float, default=2.5, help='minutes the evaluation needs (with --deadline-min)')
     ap.add_argument('--ckpt-every', type=int, default=None, help='checkpoint interval of the trainings (default: their steps)')
-    ap.add_argument('--phase', default='all', help='all | table')
+    ap.add_argument('--phase', default='all', help="all | table | baselines (world, store and --baseline-cache only: fill "
+                    "the cache on a CPU machine; a GPU run of the same world and samples then finds every entry by its key)")
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')
     ap.add_argument('--split-method', default=None, help="the store's split (data build --split-method): e.g. 'time'")
     ap.add_argument('--split-fractions', default=None, help='train,val,test shares (data build --split-fractions)')
@@ -386,7 +393,8 @@ def main():
     for sig in (signal.SIGTERM, signal.SIGINT): signal.signal(sig, stop_children)
     LEADS[:] = [int(h) for h in a.leads.split(',')]
     run = SkillRun(a)
-    if a.phase == 'all': run.all()
+    if a.phase in ('all', 'baselines'): run.all()
+    if a.phase == 'baselines': return print(json.dumps(run.times))
     md = table(run.out)
     (run.out / 'skill_table.md').write_text(md)
     print(md)

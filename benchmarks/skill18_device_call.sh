@@ -2,6 +2,10 @@
 # One device call of issue 18's skill run on ONE H200 (nvidia-h200, 16 cores), the machine kept warm between calls
 # (/tmp survives). Run the same line in consecutive calls until it prints "skill rc=0":
 #   bash benchmarks/skill18_device_call.sh            # carry .whl (the wheels of what the image lacks)
+# and .bcache when the baselines were verified beforehand on a CPU machine: `python benchmarks/skill.py --phase baselines`
+# with this script's world, split and sample options (--out /tmp/skill --baseline-cache /tmp/skill/bcache), then
+# .bcache/entries/ = the cache's entries without forecasts (those of the figure samples are ~44 MB: recomputed here)
+# and .bcache/timings.json = /tmp/skill/eval_baselines/timings.json (its time is counted in skill18_tables.py).
 # The world: 250 storms in 45 days (STORMS, DAYS); the store split by TIME (storms in start order 0.58 / 0.2 / 0.22, storms living
 # within 48 h of a later split's left out): no test valid time inside the training period. The model: configs/gpu.yaml
 # with unet.target=change, stage 2 compiled (CUDA graphs), information set 'analysis' (the default: nothing valid
@@ -26,6 +30,12 @@ if [ ! -d /tmp/site/cyclonediff_deps_ok ]; then
   mkdir -p /tmp/site/cyclonediff_deps_ok || { echo "wheel install failed"; exit 1; }
 fi
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH
+# a baseline cache filled on a CPU machine for the same world and samples (skill.py --phase baselines; carry .bcache):
+# its entries are found by their keys (the frames, the truth and every option hashed), a changed sample is recomputed
+if [ -d .bcache ] && [ ! -f /tmp/skill/bcache_carried ]; then
+  mkdir -p /tmp/skill/bcache /tmp/skill/eval_baselines_cpu && cp .bcache/entries/*.npz /tmp/skill/bcache/ &&
+  cp .bcache/timings.json /tmp/skill/eval_baselines_cpu/ && touch /tmp/skill/bcache_carried
+fi
 EVAL_ARGS=${EVAL_ARGS:-'--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts --forecast-batch 8'}
 LDM_SET=${LDM_SET:-unet.target=change}
 CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0: stage 2 eager
@@ -51,7 +61,8 @@ wait
 tail -3 /tmp/skill/runs/ldm/logs/train.csv /tmp/skill/runs/ldm/logs/val.csv 2>/dev/null
 echo "baseline cache entries: $(ls /tmp/skill/bcache 2>/dev/null | wc -l) at $(date -u +%T)"   # the baselines' rate
 nvidia-smi --query-gpu=name,memory.used --format=csv; df -h /tmp | tail -1; nproc
+echo "cgroup CPU quota: $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null)"; grep -m1 'model name' /proc/cpuinfo; uptime   # how many cores' worth the 16 vCPUs are
 for f in scores storm_scores; do [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv; done
-cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \
+cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path ./bcache -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \
   -prune -o -type f -size -3M -print | tar czf "$O/skill.tgz" -T -     # under 16 MiB: what a device call brings back
 ls -la "$O"

@@ -95,9 +95,15 @@ def main():
     if pre.is_file():
         pt = json.loads(pre.read_text())
         timings['baselines_beforehand_s'] = pt['total_s']
-        if pt.get('baseline_cache_hits'):               # an earlier, interrupted run computed these: their time is not in total_s
-            print(f"note: the baselines run found {pt['baseline_cache_hits']} of its samples in the cache already (an interrupted "
-                  'earlier run computed them; that time is not counted below)\n')
+        if pt.get('baseline_cache_hits'):               # an earlier run computed these: their time is not in total_s
+            print(f"note: the baselines run found {pt['baseline_cache_hits']} of its samples in the cache already (an earlier "
+                  'run computed them: see below)\n')
+    cpu = d.parent / 'eval_baselines_cpu' / 'timings.json'   # the cache filled on a CPU machine (skill.py --phase baselines)
+    if cpu.is_file():
+        ct = json.loads(cpu.read_text())
+        timings['baselines_beforehand_s'] = timings.get('baselines_beforehand_s', 0.0) + ct['total_s']
+        print(f"note: {ct.get('baseline_cache_misses', 0)} samples' baselines were verified beforehand on another machine "
+              f"({ct['total_s']:.0f} s there, counted below; skill.py --phase baselines)\n")
     model = info['model_method']
     methods = [m for m in (model, *BASELINES, 'vae_recon') if m in set(summary.method)]
     print(f"## {info['information_note']}\n\n{info['n_samples']} test samples of {info['n_storms']} storms; "

@@ -20,21 +20,22 @@ import torch
 from .baseline_cache import baseline_part, verify_methods
 from .baselines import get_baseline
 from .checkpoint import load_ldm, resolve_checkpoint
-from .configs import load_config, run_summary
+from .configs import load_config
 from .data import DataConfig
 from .datasets import check_compatible, zero_era5
 from .eval import (EvalConfig, eval_config, frames_from_item, plot_comparison, plot_rank_histogram, plot_score_vs_lead,
                               plot_spectra, radial_spectrum, scores_frame, summary_table, to_kelvin)
-from .files import fresh_staging, publish, save_figure, save_npz, to_jsonable, write_csv, write_text
-from .information import describe, method
+from .files import fresh_staging, publish, save_figure, save_npz, write_csv, write_text
+from .information import method
 from .overlap import overlap_facts, overlap_sentence, overlap_table
-from .report_page import build_report, headline_scale, headline_table
+from .report_page import headline_scale, headline_table
+from .run_report import run_facts, write_report
 from .sampling import SamplingConfig, forecast, sampling_config
 from .stats import compare_methods
 from .store import read_manifest
 from .storm_baselines import StormTrack, fit_track_spread, spread_pairs, track_until
 from .eval_torch import score_forecast as score_forecast_torch
-from .storm_verify import add_storm_section, storm_comparisons, write_storm_outputs
+from .storm_verify import storm_comparisons, write_storm_outputs
 from .datasets import CycloneDataset
 
 log = logging.getLogger('cyclonediff.evaluation')
@@ -43,8 +44,8 @@ log = logging.getLogger('cyclonediff.evaluation')
 __all__ = ['log', 'COMPATIBILITY_FIX', 'EvalRunConfig', 'eval_run_config', 'rollout_leads', 'store_data_config', 'EvalPlan',
            'plan_evaluation', 'load_models', 'vae_reconstruction', 'VerifyJob', 'forecast_samples', 'forecast_sample',
            'verify_sample', 'verify_pool', 'RunningMeans', 'SampleResults', 'run_samples', 'write_forecast_index',
-           'write_comparisons', 'write_overlap', 'write_tables', 'write_figures', 'run_facts', 'write_report',
-           'evaluate', 'evaluate_baselines', 'eval_main']
+           'write_comparisons', 'write_overlap', 'write_tables', 'write_figures', 'evaluate', 'evaluate_baselines',
+           'eval_main']
 
 # %% ../nbs/05d_evaluate.ipynb #df5d3603
 @dataclass(kw_only=True)
@@ -451,61 +452,6 @@ def write_figures(out, summary: pd.DataFrame, results: SampleResults, plan: Eval
                                     plan.eval_leads, res_km=plan.verify_cfg.res_km, threshold_k=cfg.threshold_k))
     results.timings['figures_s'] += time.perf_counter() - t0
     return figs
-
-# %% ../nbs/05d_evaluate.ipynb #c72f165f
-def _n_params(m) -> int: return int(sum(p.numel() for p in m.parameters()))
-
-def _checkpoint_step(ckpt_dir) -> int | None:
-    try: return int(json.loads((Path(ckpt_dir) / 'manifest.json').read_text())['step'])
-    except (OSError, KeyError, ValueError): return None
-
-def _synthetic_world(store) -> dict | None:
-    "The WorldConfig (as a dict) if the store was built from a synthetic world folder, else None."
-    try:
-        src = _load_yaml(Path(store) / 'config.yaml').get('sources', {})
-        truth = Path(src['ibtracs']).parent.parent / 'truth.json'
-        return json.loads(truth.read_text()).get('config', {}) if truth.is_file() else None
-    except (KeyError, TypeError, ValueError, OSError):
-        return None
-
-def run_facts(plan: EvalPlan, cfg: EvalRunConfig, models: dict, results: SampleResults, scores: pd.DataFrame,
-              samples: pd.DataFrame, device, figures_dir) -> dict:
-    "What the report states about the run (written to eval_config.json)."
-    train = plan.run.train
-    return dict(config=cfg.flat(), information=cfg.sampling.information, information_note=describe(cfg.sampling.information),
-                model_method=method(cfg.sampling.information), trained_information=dict(
-                    information=train.information, rollout_lags=train.rollout_lags, step_h=plan.step_h),
-                checkpoint=str(plan.ckpt),
-                ablation_checkpoint=str(plan.ablation_ckpt) if plan.ablation_ckpt else None,
-                store=str(plan.store), device=str(device), step_h=plan.step_h, leads=plan.eval_leads,
-                fss_scale=headline_scale(plan.verify_cfg, plan.store_data.image_size),
-                checkpoint_step=_checkpoint_step(plan.ckpt), n_samples=len(plan.dataset),
-                n_storms=int(samples.sid.nunique()),
-                track_spread_km=None if plan.track_spread is None else plan.track_spread['spread_km'].to_dict(),
-                skipped={k: dict(reason=v, samples=results.skip_count[k]) for k, v in results.skipped.items()},
-                params=dict(unet=_n_params(models['ldm']['unet']), vae=_n_params(models['ldm']['vae'])),
-                run=run_summary(plan.run), data=asdict(plan.store_data), world=_synthetic_world(plan.store),
-                methods=list(dict.fromkeys(scores.method)),
-                comparisons=sorted(p.name for p in Path(figures_dir).glob('comparison_*.png')))
-
-def write_report(out, summary: pd.DataFrame, info: dict, figs: dict, timings: dict, t_start: float, comparisons=None):
-    "eval_config.json, timings.json, report.md and report.html into `out`."
-    t0 = time.perf_counter()
-    out = Path(out)
-    timings['total_s'] = t0 - t_start
-    timings['n_samples'] = info['n_samples']
-    timings['per_sample_s'] = (timings['forecast_s'] + timings['ablation_s'] + timings['baselines_s']) / info['n_samples']
-    write_text(out / 'eval_config.json', json.dumps(to_jsonable(info), indent=1))
-    pixel = comparisons[comparisons.family == 'pixel'] if comparisons is not None and 'family' in comparisons else comparisons
-    doc = build_report(summary, info, figs, timings, threshold_k=info['config']['threshold_k'], comparisons=pixel)
-    model = info.get('model_method', 'ldm')
-    add_storm_section(doc, out, summary, [model] + [m for m in info['methods'] if m != model],
-                      threshold_k=info['config']['threshold_k'], comparisons=comparisons, figs=figs)
-    timings['report_s'] = time.perf_counter() - t0
-    timings['total_s'] = time.perf_counter() - t_start
-    write_text(out / 'timings.json', json.dumps(timings, indent=1))
-    write_text(out / 'report.md', doc.markdown())
-    write_text(out / 'report.html', doc.html(out))
 
 # %% ../nbs/05d_evaluate.ipynb #f1665877
 def _result_paths(out: Path, save_forecasts: bool) -> dict:

@@ -29,7 +29,7 @@ from .files import fresh_staging, publish, save_figure, save_npz, write_csv, wri
 from .information import method
 from .overlap import overlap_facts, overlap_sentence, overlap_table
 from .report_page import headline_scale, headline_table
-from .run_report import run_facts, write_report
+from .eval_report import run_facts, write_report
 from .sampling import SamplingConfig, forecast, sampling_config
 from .stats import compare_methods
 from .store import read_manifest

@@ -12,7 +12,7 @@ PYTHONPATH=/tmp/site python3 -m pip install -q --no-index --no-deps --no-build-i
   { echo "wheel install failed"; exit 1; }
 export PYTHONPATH=/tmp/site:$PWD PATH=/tmp/site/bin:$PATH OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 echo "== installed at $SECONDS s"; nvidia-smi --query-gpu=name --format=csv,noheader
-echo "nproc $(nproc); cgroup CPU quota: $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null)"
+echo "nproc $(nproc --all); cgroup CPU quota: $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null)"
 grep -m1 'model name' /proc/cpuinfo; lscpu | grep -E 'Thread|Core|Socket' ; uptime
 if [ "${LIGHT:-0}" = 1 ]; then PROCS="1 4 8 16" SECS=5 VT_LIMIT=170 VT_WORKERS="16" VT_SERIAL=1
 else PROCS="1 2 4 8 12 16" SECS=6 VT_LIMIT=200 VT_WORKERS="8 16" VT_SERIAL=2; fi

@@ -8,7 +8,9 @@ Every step is the user's command (`cyclonediff data synth|build`, `[accelerate l
 `cyclonediff eval`) with configs/gpu.yaml. With 2 GPUs the VAE trains on both (DDP), then the model and its
 no-ERA5 ablation train side by side, one per GPU. `--*-min` caps each training in minutes (train.time_limit_min:
 a checkpoint at the first log step after the limit), so the whole run fits one 10-minute device call.
-Each phase is skipped when its output exists; `--phase table` only rebuilds the table from --out. The recipe that
+Each phase is skipped when its output exists; `--phase table` only rebuilds the table from --out; `--phase baselines`
+makes the world and the store and verifies the test baselines into --baseline-cache (a CPU machine's part, ahead
+of the GPU's calls: benchmarks/skill18_device_call.sh reuses a carried cache). The recipe that
 met issue 8's targets (2 x H200, three device calls) is benchmarks/skill_device_call.sh; SKILL.md has its results.
 
 Training longer than one call: with `--resume-training` the trainings run with `--resume`, and a stage that the

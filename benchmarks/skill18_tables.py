@@ -92,13 +92,13 @@ def main():
     summary, cmp = pd.read_csv(d / 'summary.csv'), pd.read_csv(d / 'comparisons.csv')
     info, timings = json.loads((d / 'eval_config.json').read_text()), json.loads((d / 'timings.json').read_text())
     pre = d.parent / 'eval_baselines' / 'timings.json'      # skill.py --baseline-cache: the baselines verified beforehand
+    cpu = d.parent / 'eval_baselines_cpu' / 'timings.json'   # the cache filled on a CPU machine (skill.py --phase baselines)
     if pre.is_file():
         pt = json.loads(pre.read_text())
         timings['baselines_beforehand_s'] = pt['total_s']
-        if pt.get('baseline_cache_hits'):               # an earlier run computed these: their time is not in total_s
-            print(f"note: the baselines run found {pt['baseline_cache_hits']} of its samples in the cache already (an earlier "
-                  'run computed them: see below)\n')
-    cpu = d.parent / 'eval_baselines_cpu' / 'timings.json'   # the cache filled on a CPU machine (skill.py --phase baselines)
+        if pt.get('baseline_cache_hits') and not cpu.is_file():   # an interrupted earlier run computed these
+            print(f"note: the baselines run found {pt['baseline_cache_hits']} of its samples in the cache already (an interrupted "
+                  'earlier run computed them; that time is not counted below)\n')
     if cpu.is_file():
         ct = json.loads(cpu.read_text())
         timings['baselines_beforehand_s'] = timings.get('baselines_beforehand_s', 0.0) + ct['total_s']

@@ -43,7 +43,7 @@ CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0:
 # the baselines: by default computed in the test evaluation on its 14 CPU workers once the trainings are done (~4 min
 # for 240 samples on an idle H100 machine: 0.99 samples/s on 16 workers, 2026-12-07); BASELINES_AHEAD=1 verifies them
 # into a cache beside the trainings instead (run 6: ~77 worker-s a sample there, 6x slower than on idle CPUs), and a
-# carried .bcache (below) is reused
+# carried .bcache (copied in above) is reused
 CACHE=$({ [ "${BASELINES_AHEAD:-0}" = 1 ] || [ -d .bcache ]; } && echo --baseline-cache /tmp/skill/bcache)
 if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
   ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 2 --storms 12 --days 8 \
@@ -67,7 +67,6 @@ wait
 tail -3 /tmp/skill/runs/ldm/logs/train.csv /tmp/skill/runs/ldm/logs/val.csv 2>/dev/null
 echo "baseline cache entries: $(ls /tmp/skill/bcache 2>/dev/null | wc -l) at $(date -u +%T)"   # the baselines' rate
 nvidia-smi --query-gpu=name,memory.used --format=csv; df -h /tmp | tail -1; nproc
-echo "cgroup CPU quota: $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null)"; grep -m1 'model name' /proc/cpuinfo; uptime   # how many cores' worth the 16 vCPUs are
 for f in scores storm_scores; do [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv; done
 cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path ./bcache -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \
   -prune -o -type f -size -3M -print | tar czf "$O/skill.tgz" -T -     # under 16 MiB: what a device call brings back

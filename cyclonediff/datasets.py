@@ -13,7 +13,7 @@ import torch
 from torch.utils.data import Dataset, Sampler
 
 from .data import DataConfig, resize_patch, wrap_lon
-from .store import SAMPLE_ARRAYS, SPLITS, load_stats, read_manifest, zarr_path
+from .store import SAMPLE_ARRAYS, SPLITS, load_stats, read_manifest, read_store_config, zarr_path
 from .integrity import read_sample
 
 # %% auto #0
@@ -103,10 +103,9 @@ class CycloneDataset(Dataset):
     "The built samples of one split of a store, as dicts in the item contract (see above)."
     def __init__(self, store, split: str = 'train', *, leads=None, augment: bool = False, allow_mirror: bool = False,
                  max_samples: int | None = None):
-        import yaml
         self.path = zarr_path(store)
         if split not in SPLITS + ('all',): raise ValueError(f"CycloneDataset: split must be one of {SPLITS + ('all',)}, got {split!r}")
-        conf = yaml.safe_load((self.path.parent / 'config.yaml').read_text())
+        conf = read_store_config(self.path)
         self.cfg, self.split = DataConfig(**conf['data']), split
         man = tracks = read_manifest(store)
         man = man[(man['status'] == 'ok') & ((man['split'] == split) if split != 'all' else True)]

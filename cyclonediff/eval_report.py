@@ -11,12 +11,12 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from .configs import run_summary
 from .files import to_jsonable, write_text
 from .information import describe, method
 from .report_page import build_report, headline_scale
+from .store import read_store_config
 from .storm_verify import add_storm_section
 
 # %% auto #0
@@ -32,7 +32,7 @@ def _checkpoint_step(ckpt_dir) -> int | None:
 def _synthetic_world(store) -> dict | None:
     "The WorldConfig (as a dict) if the store was built from a synthetic world folder, else None."
     try:
-        src = (yaml.safe_load((Path(store) / 'config.yaml').read_text()) or {}).get('sources', {})
+        src = read_store_config(store).get('sources', {})
         truth = Path(src['ibtracs']).parent.parent / 'truth.json'
         return json.loads(truth.read_text()).get('config', {}) if truth.is_file() else None
     except (KeyError, TypeError, ValueError, OSError):

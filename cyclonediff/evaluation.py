@@ -32,7 +32,7 @@ from .report_page import headline_scale, headline_table
 from .eval_report import run_facts, write_report
 from .sampling import SamplingConfig, forecast, sampling_config
 from .stats import compare_methods
-from .store import read_manifest
+from .store import read_manifest, read_store_config
 from .storm_baselines import StormTrack, fit_track_spread, spread_pairs, track_until
 from .eval_torch import score_forecast as score_forecast_torch
 from .storm_verify import storm_comparisons, write_storm_outputs
@@ -104,18 +104,10 @@ def rollout_leads(store_leads, step_h: int, wanted=None) -> list:
     if bad: raise ValueError(f'leads {bad} h cannot be evaluated: a rollout of {step_h} h steps on this store reaches {chain} h')
     return wanted
 
-def _load_yaml(path: Path) -> dict:
-    import yaml
-    if not path.is_file(): raise FileNotFoundError(f'{path}: not found')
-    return yaml.safe_load(path.read_text()) or {}
-
 def store_data_config(store) -> DataConfig:
     "The DataConfig a sample store was built with (from its config.yaml)."
-    p = Path(store) / 'config.yaml'
-    if not p.is_file():
-        raise FileNotFoundError(f'{p}: not found; {store} is not a complete sample store (build one with cyclonediff.store.build_store)')
-    conf = _load_yaml(p)
-    if 'data' not in conf: raise KeyError(f'{p}: has no data section (expected the config.yaml written by build_store)')
+    conf = read_store_config(store)
+    if 'data' not in conf: raise KeyError(f'{Path(store) / "config.yaml"}: has no data section (expected the config.yaml written by build_store)')
     return DataConfig(**conf['data'])
 
 def _checkpoint_config(ckpt) -> tuple:

@@ -24,8 +24,8 @@ from .readers import (era5_file_times, era5_times, gridsat_files, open_era5, ope
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'REPAIR_FILE', 'Sources',
            'sources_from_world', 'time_str', 'sample_frames', 'sample_index', 'SampleSkipped', 'SampleCutter',
-           'build_part', 'zarr_path', 'compute_stats', 'write_stats', 'load_stats', 'read_manifest', 'Build',
-           'start_build', 'finish_build', 'build_store', 'inspect_store']
+           'build_part', 'zarr_path', 'compute_stats', 'write_stats', 'load_stats', 'read_store_config',
+           'read_manifest', 'Build', 'start_build', 'finish_build', 'build_store', 'inspect_store']
 
 # %% ../nbs/00b_store.ipynb #2e5f55e9
 def _pathlike(x):
@@ -316,6 +316,18 @@ def load_stats(store) -> dict:
     if not p.exists(): raise FileNotFoundError(f'{p}: the store has no ERA5 statistics; run cyclonediff.store.write_stats({str(p.parent)!r})')
     return json.loads(p.read_text())
 
+def read_store_config(store) -> dict:
+    "The `config.yaml` of a store (its folder or its store.zarr) as a dict: data, splits, sources, build_key, ..."
+    import yaml
+    root = Path(store)
+    root = root.parent if root.name == 'store.zarr' else root
+    p = root / 'config.yaml'
+    if not p.is_file(): raise FileNotFoundError(f'{p}: not found; {root} is not a complete sample store (build or resume it with build_store)')
+    try: conf = yaml.safe_load(p.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as e: raise ValueError(f'{p}: not readable as YAML ({type(e).__name__}): {e}') from e
+    if not isinstance(conf, dict): raise ValueError(f'{p}: expected a mapping (the config.yaml written by build_store), got {type(conf).__name__}')
+    return conf
+
 # %% ../nbs/00b_store.ipynb #fee1c396
 MANIFEST_COLUMNS = ['slot', 'sid', 'name', 'season', 'split', 'timestamp', 'lat', 'lon', 'status', 'reason_code',
                     'reason', 'fill_frac', 'n_clipped']
@@ -345,10 +357,7 @@ def _existing_store(out: Path, info: dict, overwrite: bool) -> bool:
     "True when `out` is a complete store of this build (nothing to do); an older one is removed with `overwrite`."
     if not out.exists(): return False
     if not _is_store_dir(out): raise FileExistsError(f'{out} exists and is not a sample store; choose another path')
-    done_key = None
-    if (out / 'config.yaml').exists():
-        import yaml
-        done_key = (yaml.safe_load((out / 'config.yaml').read_text()) or {}).get('build_key')
+    done_key = read_store_config(out).get('build_key') if (out / 'config.yaml').exists() else None
     if done_key == info['build_key'] and not overwrite: return True
     if not overwrite:
         raise FileExistsError(f'{out} exists and was built with another configuration or other sources '
@@ -478,7 +487,7 @@ def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits:
 # %% ../nbs/00b_store.ipynb #217e7def
 def inspect_store(path) -> str:
     "Summary of a sample store: counts per split, skip reasons, shapes, stats, config."
-    import yaml, zarr
+    import zarr
     zp = zarr_path(path)
     root = zp.parent
     g = zarr.open_group(zp, mode='r')
@@ -487,7 +496,7 @@ def inspect_store(path) -> str:
         done = g['done'][:]
         lines.append(f'UNFINISHED build: {int(done.sum())} of {done.size} samples done (re-run build_store to resume)')
         return '\n'.join(lines)
-    conf = yaml.safe_load((root / 'config.yaml').read_text())
+    conf = read_store_config(root)
     m = read_manifest(root)
     ok = m[m.status == 'ok']
     lines.append(f'samples: {len(ok)} built from {ok.sid.nunique()} storms; '

@@ -16,8 +16,8 @@ import pandas as pd
 
 from .data import DataConfig, storm_patch
 from .readers import era5_file_times, gridsat_files, open_gridsat
-from .store import (SampleCutter, Sources, SplitConfig, build_part, finish_build, sample_frames,
-                               start_build)
+from .store import (SampleCutter, Sources, SplitConfig, build_part, finish_build, read_store_config,
+                               sample_frames, start_build)
 
 # %% auto #0
 __all__ = ['time_blocks', 'patch_key', 'file_requests', 'keep_freed_memory', 'cut_file', 'pick', 'CropCutter', 'cut_block',
@@ -174,7 +174,7 @@ def build_store_dask(sources: Sources, out, cfg: DataConfig | None = None, *, sp
 def store_differences(a, b, ignore=('builder',)) -> list[str]:
     """What differs between the stores `a` and `b`: arrays (bit for bit; NaN equals NaN of the same bits), the group's
     attributes, manifest.csv, stats.json and config.yaml (apart from the fields `ignore`). Empty: the same store."""
-    import yaml, zarr
+    import zarr
     a, b = Path(a), Path(b)
     ga, gb = zarr.open_group(a / 'store.zarr', mode='r'), zarr.open_group(b / 'store.zarr', mode='r')
     out = [f'arrays {sorted(ga.array_keys())} != {sorted(gb.array_keys())}'] if sorted(ga.array_keys()) != sorted(gb.array_keys()) else []
@@ -187,6 +187,6 @@ def store_differences(a, b, ignore=('builder',)) -> list[str]:
     if dict(ga.attrs) != dict(gb.attrs): out.append('zarr attributes differ')
     for f in ('manifest.csv', 'stats.json'):
         if (a / f).read_text() != (b / f).read_text(): out.append(f'{f} differs')
-    ca, cb = ({k: v for k, v in yaml.safe_load((s / 'config.yaml').read_text()).items() if k not in ignore} for s in (a, b))
+    ca, cb = ({k: v for k, v in read_store_config(s).items() if k not in ignore} for s in (a, b))
     if ca != cb: out.append(f'config.yaml differs in {sorted(k for k in ca.keys() | cb.keys() if ca.get(k) != cb.get(k))}')
     return out

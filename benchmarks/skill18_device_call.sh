@@ -21,6 +21,9 @@
 # scores) to /tmp/smoke, beside the world's generation.
 # Run 5 (SKILL.md, 2026-12-06, one H100): world 193 s, store 112 s, VAE 300 steps 64 s (23.4 dB: too few steps, now
 # 1500 by default), stage 2 a median 1473 samples/s compiled; the 240-sample evaluation did not fit the ~7 minutes left.
+# Run 7 (SKILL.md, 2026-12-07, one H100): STORMS=200 DAYS=36 VAE_STEPS=1200 VAE_MIN=2.5 LDM_STEPS=7000 LDM_MIN=4.5
+# GUIDANCE= ORACLE_SAMPLES=32 in three calls (the third with DEADLINE=5.8): world 71 s, store 77 s, VAE 124 s, stage 2
+# 338 s, the evaluation with its baselines 409 s, the oracle 55 s.
 # Run 6 (SKILL.md, one H100): VAE 900 steps in 112 s, stage 2 7000 steps in 234 s; the baselines filled the cache at
 # ~77 CPU-s a sample (135 of 240 in ~16 min): the evaluation's bottleneck on 16 vCPUs.
 set -u
@@ -67,7 +70,11 @@ wait
 tail -3 /tmp/skill/runs/ldm/logs/train.csv /tmp/skill/runs/ldm/logs/val.csv 2>/dev/null
 echo "baseline cache entries: $(ls /tmp/skill/bcache 2>/dev/null | wc -l) at $(date -u +%T)"   # the baselines' rate
 nvidia-smi --query-gpu=name,memory.used --format=csv; df -h /tmp | tail -1; nproc
-for f in scores storm_scores; do [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv; done
+# the per-sample scores beside the tarball (a file comes back up to 16 MiB; run 7's tarball left them out)
+for f in scores storm_scores; do
+  [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv &&
+    [ "$(stat -c %s /tmp/skill/eval/$f.csv.gz)" -lt 16000000 ] && cp /tmp/skill/eval/$f.csv.gz "$O/"
+done
 cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path ./bcache -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \
   -prune -o -type f -size -3M -print | tar czf "$O/skill.tgz" -T -     # under 16 MiB: what a device call brings back
 ls -la "$O"

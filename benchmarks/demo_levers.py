@@ -5,6 +5,10 @@ persistence and storm-following persistence; one JSON line a variant.
 
     cyclonediff demo --out demo_out                      # first: the demo's world, store, VAE and model
     python benchmarks/demo_levers.py demo_out /tmp/levers [base v minsnr5 storm]
+    python benchmarks/demo_levers.py demo_out /tmp/levers base steps20 ddim_eta1 noise1.15 g1.5 g0.7   # sampling only
+
+A variant is either training overrides (a list: a new stage-2 run) or sampling options (a dict: the demo's own model
+sampled differently, nothing trained).
 """
 import sys, time, json
 import pandas as pd
@@ -16,18 +20,24 @@ D, OUT = sys.argv[1], sys.argv[2]
 variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_gamma=5.0'],
             'storm': ['unet.reference=storm_following'],    # the change measured from the latest latent moved with the storm
             'latest': ['unet.reference=latest'],            # its control: the same training path as 'storm', the switch off
-            'storm_s1': ['unet.reference=storm_following', 'train.seed=1'], 'latest_s1': ['unet.reference=latest', 'train.seed=1']}
+            'storm_s1': ['unet.reference=storm_following', 'train.seed=1'], 'latest_s1': ['unet.reference=latest', 'train.seed=1'],
+            # sampling levers on the demo's own model (spread and storm structure): more ODE steps, a stochastic
+            # sampler (DDIM eta=1: DDPM-like), a wider z_T, guidance above and below 1
+            'steps20': {'steps': 20}, 'ddim_eta1': {'sampler': 'ddim', 'eta': 1.0, 'steps': 50},
+            'noise1.15': {'init_noise_scale': 1.15}, 'g1.5': {'guidance': 1.5}, 'g0.7': {'guidance': 0.7}}
 which = sys.argv[3:] or list(variants)
 t00 = time.time()
 for name in which:
     t0 = time.time()
+    sampling = dict(guidance=1.0, steps=10)
     if variants[name] is None: ck = f'{D}/runs/ldm'
+    elif isinstance(variants[name], dict): ck, sampling = f'{D}/runs/ldm', {**sampling, **variants[name]}
     else:
         ov = ['data.history=1', 'train.stage=ldm', 'train.dataset=store', f'train.store={D}/store', f'train.out_dir={OUT}/{name}',
               f'train.vae_ckpt={D}/runs/vae', 'train.epochs=60', 'train.progress=false'] + variants[name]
         ck = train(load_config(config_dir() / 'demo.yaml', ov), resume=True)
     t1 = time.time()
-    res = evaluate(ck, f'{D}/store', f'{OUT}/eval_{name}', split='val', guidance=1.0, max_samples=24, members=8, steps=10,
+    res = evaluate(ck, f'{D}/store', f'{OUT}/eval_{name}', split='val', max_samples=24, members=8, **sampling,
                    leads=(3, 6, 12, 24), baselines=('persistence', 'storm_persistence'), progress=False, device='cpu')
     s = pd.read_csv(res['summary'])
     pick = lambda m, metric, member: s[(s.method == m) & (s.metric == metric) & (s.member == member)].set_index('lead')['mean'].round(2).to_dict()

@@ -5,6 +5,7 @@ persistence and storm-following persistence; one JSON line a variant.
 
     cyclonediff demo --out demo_out                      # first: the demo's world, store, VAE and model
     python benchmarks/demo_levers.py demo_out /tmp/levers [base v minsnr5 storm]
+    python benchmarks/demo_levers.py demo_out /tmp/levers latest motion latest_s1 motion_s1      # unet.motion_film
     python benchmarks/demo_levers.py demo_out /tmp/levers base steps20 ddim_eta1 noise1.15 g1.5 g0.7   # sampling only
 
 A variant is either training overrides (a list: a new stage-2 run) or sampling options (a dict: the demo's own model
@@ -21,6 +22,7 @@ variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_
             'storm': ['unet.reference=storm_following'],    # the change measured from the latest latent moved with the storm
             'latest': ['unet.reference=latest'],            # its control: the same training path as 'storm', the switch off
             'storm_s1': ['unet.reference=storm_following', 'train.seed=1'], 'latest_s1': ['unet.reference=latest', 'train.seed=1'],
+            'motion': ['unet.motion_film=true'], 'motion_s1': ['unet.motion_film=true', 'train.seed=1'],   # the motion at every scale
             # sampling levers on the demo's own model (spread and storm structure): more ODE steps, a stochastic
             # sampler (DDIM eta=1: DDPM-like), a wider z_T, guidance above and below 1
             'steps20': {'steps': 20}, 'ddim_eta1': {'sampler': 'ddim', 'eta': 1.0, 'steps': 50},

@@ -244,22 +244,26 @@ def _autocast(device, dtype: str | torch.dtype | None):
     dt = getattr(torch, dtype) if isinstance(dtype, str) else dtype
     return torch.autocast(device_type=torch.device(device).type, dtype=dt)
 
-def guided_denoiser(model, cond: torch.Tensor, guidance: float, *, autocast: str | None = None) -> Callable:
+def guided_denoiser(model, cond: torch.Tensor, guidance: float, *, autocast: str | None = None,
+                    motion: torch.Tensor | None = None) -> Callable:
     """denoise(z_t, t) -> eps_u + guidance * (eps_c - eps_u) from ONE forward of `model` on [z_t, z_t] with
-    drop_cond = [False]*B + [True]*B and the precomputed condition `cond` (B, C, h, w); float32 out."""
+    drop_cond = [False]*B + [True]*B and the precomputed condition `cond` (B, C, h, w); float32 out. `motion` (B, 2),
+    the storm's motion at t, goes with the condition (for a `unet.motion_film` model; None: not passed)."""
     b = cond.shape[0]
+    mkw = {} if motion is None else {'motion': motion}
     guidance = float(guidance)
     if guidance == 1.0 or guidance == 0.0:
         drop = None if guidance == 1.0 else torch.ones(b, dtype=torch.bool, device=cond.device)
         def denoise(z, t):
             with _autocast(z.device, autocast):
-                return model(z, t, cond=cond, drop_cond=drop).float()
+                return model(z, t, cond=cond, drop_cond=drop, **mkw).float()
         return denoise
     cond2 = torch.cat([cond, cond])
     drop2 = torch.cat([torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool)]).to(cond.device)
+    mkw2 = {} if motion is None else {'motion': torch.cat([motion, motion])}
     def denoise(z, t):
         with _autocast(z.device, autocast):
-            out = model(torch.cat([z, z]), t, cond=cond2, drop_cond=drop2).float()
+            out = model(torch.cat([z, z]), t, cond=cond2, drop_cond=drop2, **mkw2).float()
         c, u = out.chunk(2)
         return u + guidance * (c - u)
     return denoise
@@ -350,9 +354,11 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     (or `cond` from `model.encode_condition`), guided sampling in latent space (the UNet compiled when `compile`
     names a torch.compile mode), VAE decoding. A model of `unet.target='change'` generates the change from the newest
     frame's scaled latent (`z_latest`, else from `gridsat`; moved with the storm's `motion` over `step_h` hours when
-    `unet.reference='storm_following'`), added back before decoding. `noise`: z_T itself (else drawn from
-    `generator`). The defaults are SamplingConfig's."""
+    `unet.reference='storm_following'`), added back before decoding; a `unet.motion_film` model reads `motion` at
+    every denoising step. `noise`: z_T itself (else drawn from `generator`). The defaults are SamplingConfig's."""
     dev, vae_cfg = _device_of(model), vae_cfg if vae_cfg is not None else vae.cfg
+    motion = None if motion is None else torch.as_tensor(motion).to(dev, torch.float32)
+    film = motion if getattr(model.cfg, 'motion_film', False) else None      # what the denoiser reads of the motion
     if cond is None:
         if gridsat is None or era5 is None:
             raise ValueError("generate: pass `gridsat` and `era5`, or `cond=model.encode_condition(gridsat, era5)`")
@@ -364,7 +370,7 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     smp = sampler if isinstance(sampler, Sampler) else get_sampler(sampler, schedule, **sampler_kw)
     shape = (cond.shape[0], *_latent_shape(model, vae))
     net = compiled_unet(model, compile, compile_backend)
-    z = smp(guided_denoiser(net, cond, guidance, autocast=autocast), shape if noise is None else noise, steps, generator,
+    z = smp(guided_denoiser(net, cond, guidance, autocast=autocast, motion=film), shape if noise is None else noise, steps, generator,
             device=dev)
     z = next_latent(z, z_latest, model.cfg)
     with _autocast(dev, autocast):
@@ -472,7 +478,7 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                          if model.cfg.target == 'change' else None)
                 img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gens[0],
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
-                               compile_backend=cfg.compile_backend, z_latest=z_now, noise=None if seeds is None else _storm_noise(smp, gens, M, model, vae))
+                               compile_backend=cfg.compile_backend, z_latest=z_now, motion=motion, noise=None if seeds is None else _storm_noise(smp, gens, M, model, vae))
                 if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:

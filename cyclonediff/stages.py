@@ -449,13 +449,17 @@ class LDMStage(LDMPairs, Stage):
 
     def denoised(self, batch, sample: bool = True) -> tuple: return denoised_pair(self.targets, self.vae, self.cfg, batch, sample)
 
+    def motion_kw(self, batch) -> dict:
+        "The storm's motion for a `unet.motion_film` UNet (the UNet names a batch without one); nothing otherwise."
+        return {'motion': batch.get('motion')} if self.cfg.unet.motion_film else {}
+
     def losses(self, batch, step: int, epoch: float):
         batch = self.pairs(batch)
         x = self.targets.image(batch)
         z0, decode = self.denoised(batch)
         z_t, t, noise = self.loss.diffusion.noised(z0)
         drop = torch.rand(z0.shape[0], device=z0.device) < self.cfg.train.cfg_dropout
-        pred = self.unet_train(z_t, t, batch['gridsat'], batch['era5'], drop_cond=drop)
+        pred = self.unet_train(z_t, t, batch['gridsat'], batch['era5'], drop_cond=drop, **self.motion_kw(batch))
         loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=decode, z_t=z_t,
                                scaling_factor=self.scaling_factor)
         logs['train/cfg_drop_frac'] = drop.float().mean()
@@ -470,8 +474,8 @@ class LDMStage(LDMPairs, Stage):
         z_t = self.schedule.q_sample(z0, t, noise)
         null = torch.ones(z0.shape[0], dtype=torch.bool, device=z0.device)
         with averaged(self.emas, 'unet', self.unet):
-            pred = self.unet(z_t, t, batch['gridsat'], batch['era5'])
-            pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null)
+            pred = self.unet(z_t, t, batch['gridsat'], batch['era5'], **self.motion_kw(batch))
+            pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null, **self.motion_kw(batch))
         loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=decode, z_t=z_t,
                                scaling_factor=self.scaling_factor, split='val')
         logs['val/mse_null'] = self.loss.diffusion(pred_null, z0, noise, t, 'val')[1]['val/mse']   # condition dropped

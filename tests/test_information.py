@@ -81,3 +81,21 @@ def test_storm_following_reference_trains_and_forecasts(vae, tmp_path):
     assert not torch.equal(fc, still)                      # the motion moves the reference
     with pytest.raises(ValueError, match='motion'):
         forecast(model['unet'], model['vae'], {k: v for k, v in batch.items() if k != 'motion'}, **kw)
+
+
+def test_motion_film_trains_and_forecasts(vae, tmp_path):
+    "unet.motion_film: the storm's motion reaches stage 2's loss (its embedding learns) and every forecast step."
+    cfg = load_config(CFG, [*QUIET, 'train.stage=ldm', f'train.out_dir={tmp_path}', f'train.vae_ckpt={vae}', 'train.max_steps=4',
+                            'train.max_bad_steps=1', 'train.rollout_lags=1', 'train.cache_inputs=true', 'unet.motion_film=true'])
+    tr, va = make_datasets(cfg)
+    ck = train(cfg, train_ds=tr, val_ds=va)
+    assert load_config(ck / 'config.yaml').unet.motion_film
+    model = load_ldm(ck)
+    assert model['unet'].motion_embed[2].weight.abs().max() > 0        # zero at the start: only the loss moved it
+    batch = {k: torch.stack([va[i][k] for i in range(2)]) for k in ('gridsat', 'era5', 'target', 'lead_h', 'motion')}
+    kw = dict(steps=2, members=2, schedule=model['schedule'], vae_cfg=model['cfg'].vae)
+    fc = forecast(model['unet'], model['vae'], batch, **kw)
+    assert fc.shape == (2, 2, 2, 32, 32) and torch.isfinite(fc).all()
+    assert not torch.equal(fc, forecast(model['unet'], model['vae'], {**batch, 'motion': torch.zeros(2, 2)}, **kw))
+    with pytest.raises(ValueError, match='motion'):
+        forecast(model['unet'], model['vae'], {k: v for k, v in batch.items() if k != 'motion'}, **kw)

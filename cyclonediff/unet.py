@@ -19,8 +19,8 @@ from .layers import norm_silu, use_fused_group_norm
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'reference_latent',
            'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder', 'GroupNormNHWC',
            'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock',
-           'AttnBlock', 'Downsample', 'motion_embedding', 'CycloneUNet', 'expected_shapes', 'count_params',
-           'param_summary']
+           'AttnBlock', 'Downsample', 'motion_embedding', 'embedded_motion', 'drop_mask', 'CycloneUNet',
+           'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
 @dataclass(kw_only=True)
@@ -369,7 +369,7 @@ def _through_levels(h, temb, down: nn.ModuleList, middle: tuple, up: nn.ModuleLi
         h = level.sample(h)
     return h
 
-# %% ../nbs/02_unet.ipynb #b1e0c004
+# %% ../nbs/02_unet.ipynb #b52982ba
 def motion_embedding(channels: int) -> nn.Sequential:
     """(B, 2) storm motion (rows, cols in image px per `MOTION_HOURS`) -> (B, channels), added to the time embedding.
     The last layer starts at zero, so a `motion_film` model starts as the same model without it."""
@@ -377,12 +377,32 @@ def motion_embedding(channels: int) -> nn.Sequential:
     nn.init.zeros_(net[2].weight); nn.init.zeros_(net[2].bias)
     return net
 
+def embedded_motion(embed: nn.Module, motion, drop_cond, batch: int) -> torch.Tensor:
+    "`embed` of the storm motion (B, 2) of a `motion_film` model, of a zero motion where the condition is dropped."
+    if motion is None:
+        raise ValueError("CycloneUNet.forward: unet.motion_film=True needs `motion` (B, 2), the storm's motion at t "
+                         "(the data set items' `motion`)")
+    w = embed[0].weight
+    m = torch.as_tensor(motion).to(w.device, w.dtype)
+    if m.numel() != 2 * batch:
+        raise ValueError(f"CycloneUNet.forward: `motion` has shape {tuple(m.shape)}, expected ({batch}, 2) to match z_t")
+    m = m.reshape(batch, 2)
+    if drop_cond is not None: m = torch.where(drop_mask(drop_cond, batch, m.device)[:, None], torch.zeros_like(m), m)
+    return embed(m)
+
+def drop_mask(drop_cond, batch: int, device) -> torch.Tensor:
+    "`drop_cond` (the rows whose condition is dropped) as a (B,) bool tensor on `device`, its shape checked."
+    drop = torch.as_tensor(drop_cond, device=device, dtype=torch.bool)
+    if drop.shape != (batch,):
+        raise ValueError(f"CycloneUNet.forward: `drop_cond` must be a bool tensor of shape ({batch},), got {tuple(drop.shape)}")
+    return drop
+
+# %% ../nbs/02_unet.ipynb #b1e0c004
 class CycloneUNet(nn.Module):
     "Latent denoiser conditioned on IR + ERA5: concat(z_t, downsampled condition) -> UNet -> same shape as z_t."
     def __init__(self, cfg: UNetConfig | None = None, **overrides):
         super().__init__()
-        cfg = UNetConfig(**overrides) if cfg is None else replace(cfg, **overrides)   # a copy: the model owns its config
-        self.cfg = cfg
+        self.cfg = cfg = UNetConfig(**overrides) if cfg is None else replace(cfg, **overrides)   # a copy: the model owns its config
         groups, temb_channels = cfg.norm_groups, 4 * cfg.base_channels
         # condition path: full-resolution encoder, then a downsampler as wide as its output (seed 001, the review, found that bug)
         self.cond_encoder = ConditionEncoder(cfg)
@@ -391,8 +411,7 @@ class CycloneUNet(nn.Module):
         cond_channels = self.cond_down.out_channels
         self.null_cond = (nn.Parameter(torch.zeros(1, cond_channels, cfg.latent_size, cfg.latent_size))
                           if cfg.null_cond == 'learned' else None)
-        self.time_embed = nn.Sequential(nn.Linear(cfg.base_channels, temb_channels), nn.SiLU(),
-                                        nn.Linear(temb_channels, temb_channels))
+        self.time_embed = nn.Sequential(nn.Linear(cfg.base_channels, temb_channels), nn.SiLU(), nn.Linear(temb_channels, temb_channels))
         self.motion_embed = motion_embedding(temb_channels) if cfg.motion_film else None
         # the UNet: input conv, encoder levels, middle, decoder levels, output
         self.init_conv = nn.Conv2d(cfg.latent_channels + cond_channels, cfg.base_channels, 3, padding=1)
@@ -427,36 +446,22 @@ class CycloneUNet(nn.Module):
                 cond: torch.Tensor | None = None, drop_cond: torch.Tensor | None = None, motion: torch.Tensor | None = None,
                 return_intermediates: bool = False):
         """Predict from the noisy latent `z_t` (B, latent_channels, h, w) at steps `t` ((B,) or scalar).
-        Condition: `gridsat` + `era5`, or `cond` from `encode_condition`. `drop_cond` (B,) bool selects the null
-        condition for those rows (CFG). `motion` (B, 2): the storm's motion at t, read only by a `motion_film` model
-        (zero where the condition is dropped). With `return_intermediates=True` returns (prediction, dict of named
-        stage tensors)."""
+        Condition: `gridsat` + `era5`, or `cond` from `encode_condition`; `motion` (B, 2) for a `motion_film` model.
+        `drop_cond` (B,) bool selects the null condition for those rows (CFG). With `return_intermediates=True`
+        returns (prediction, dict of named stage tensors)."""
         _check_unet_input(z_t, 'z_t', self.cfg.latent_channels)
         stages = {}
         cond = self._condition(z_t, gridsat, era5, cond, drop_cond, stages)
         t = torch.as_tensor(t, device=z_t.device)
         if t.ndim == 0: t = t.expand(z_t.shape[0])
         temb = self.time_embed(timestep_embedding(t, self.cfg.base_channels).to(self.time_embed[0].weight.dtype))
-        if self.motion_embed is not None: temb = temb + self._motion_term(motion, drop_cond, z_t.shape[0])
+        if self.motion_embed is not None: temb = temb + embedded_motion(self.motion_embed, motion, drop_cond, z_t.shape[0])
         x = torch.cat([z_t, cond.to(z_t.dtype)], dim=1)
         h = self.init_conv(x)
         stages.update(cond=cond, input=x, temb=temb, init=h)
         h = _through_levels(h, temb, self.down, (self.mid1, self.mid_attn, self.mid2), self.up, stages)
         out = stages['out'] = self.out_conv(norm_silu(self.out_norm, h))
         return (out, stages) if return_intermediates else out
-
-    def _motion_term(self, motion, drop_cond, batch: int) -> torch.Tensor:
-        "The embedded storm motion (B, temb) of a `motion_film` model, from a zero motion where the condition is dropped."
-        if motion is None:
-            raise ValueError("CycloneUNet.forward: unet.motion_film=True needs `motion` (B, 2), the storm's motion at t "
-                             "(the data set items' `motion`)")
-        w = self.motion_embed[0].weight
-        m = torch.as_tensor(motion).to(w.device, w.dtype)
-        if m.numel() != 2 * batch:
-            raise ValueError(f"CycloneUNet.forward: `motion` has shape {tuple(m.shape)}, expected ({batch}, 2) to match z_t")
-        m = m.reshape(batch, 2)
-        if drop_cond is not None: m = torch.where(torch.as_tensor(drop_cond, device=m.device)[:, None], torch.zeros_like(m), m)
-        return self.motion_embed(m)
 
     def _condition(self, z_t, gridsat, era5, cond, drop_cond, stages: dict) -> torch.Tensor:
         "The downsampled condition of each row of z_t (encoded unless given), with the null condition where `drop_cond`."
@@ -470,10 +475,7 @@ class CycloneUNet(nn.Module):
             raise ValueError(f"CycloneUNet.forward: condition `cond` has shape {tuple(cond.shape)}, expected "
                              f"(B={batch}, {self.cond_down.out_channels}, {z_t.shape[-2]}, {z_t.shape[-1]}) to match z_t")
         if drop_cond is None: return cond
-        drop = torch.as_tensor(drop_cond, device=cond.device, dtype=torch.bool)
-        if drop.shape != (batch,):
-            raise ValueError(f"CycloneUNet.forward: `drop_cond` must be a bool tensor of shape ({batch},), got {tuple(drop.shape)}")
-        return torch.where(drop[:, None, None, None], self.null_condition(cond), cond)
+        return torch.where(drop_mask(drop_cond, batch, cond.device)[:, None, None, None], self.null_condition(cond), cond)
 
 # %% ../nbs/02_unet.ipynb #f632aaa4
 def expected_shapes(cfg: UNetConfig, batch_size: int = 1) -> dict:

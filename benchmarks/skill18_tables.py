@@ -1,5 +1,6 @@
 """Issue 18's acceptance, checked from one `cyclonediff eval` folder (summary.csv, comparisons.csv, overlap.csv,
-eval_config.json, timings.json) and an optional oracle evaluation: the markdown tables of benchmarks/SKILL.md.
+eval_config.json, timings.json; scores.csv[.gz] where present, for the centre errors' percentiles) and an optional
+oracle evaluation: the markdown tables of benchmarks/SKILL.md.
 
     python benchmarks/skill18_tables.py EVAL_DIR [--oracle ORACLE_EVAL_DIR] [--leads 3,6,12,24]
 
@@ -84,6 +85,17 @@ def checks(summary: pd.DataFrame, cmp: pd.DataFrame, model: str, leads, info: di
     return out
 
 
+def centre_quantiles(scores: pd.DataFrame, methods, leads) -> str:
+    "Per lead and method: the ensemble-mean centre error's median, 75th and 90th percentiles over the samples (km)."
+    c = scores[(scores.metric == 'mean_centre_error_km') & (scores.member == 'ens')].dropna(subset=['value'])
+    md = ['| lead | method | samples | median km | 75 % km | 90 % km | mean km |', '|---|---|---|---|---|---|---|']
+    for lead in leads:
+        for m in methods:
+            v = c[(c.method == m) & (c.lead == lead)]['value']
+            if len(v): md.append(f'| +{lead} h | {m} | {len(v)} | ' + ' | '.join(f'{x:.0f}' for x in (*v.quantile([.5, .75, .9]), v.mean())) + ' |')
+    return '\n'.join(md)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('eval_dir'); ap.add_argument('--oracle', default=None); ap.add_argument('--leads', default='3,6,12,24')
@@ -113,6 +125,10 @@ def main():
     print('| target | met | value |\n|---|---|---|')
     for name, ok, v in checks(summary, cmp, model, leads, info, timings): print(f'| {name} | {"yes" if ok else "**no**"} | {v} |')
     print('\nTimings (s): ' + ', '.join(f'{k} {v:.1f}' for k, v in timings.items() if k.endswith('_s')))
+    per_sample = next((f for f in (d / 'scores.csv', d / 'scores.csv.gz') if f.is_file()), None)
+    if per_sample is not None:     # the centre errors' tails: the means above are pulled by a few far-off finds
+        print(f'\nCentre error of the ensemble mean over the samples ({per_sample.name}):\n')
+        print(centre_quantiles(pd.read_csv(per_sample), methods, leads))
     if a.oracle:
         o = Path(a.oracle)
         oi = json.loads((o / 'eval_config.json').read_text())

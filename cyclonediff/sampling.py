@@ -19,7 +19,7 @@ from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from .information import DEFAULT_INFORMATION, check_information, era5_for_step, visible
 from .losses import LossConfig, NoiseSchedule
-from .unet import TORCH_COMPILE_MODES, latest_latent, next_latent, reference_latent
+from .unet import TORCH_COMPILE_MODES, film_motion, latest_latent, next_latent, reference_latent
 from .vae import unscale_latents
 
 # %% auto #0
@@ -248,22 +248,21 @@ def guided_denoiser(model, cond: torch.Tensor, guidance: float, *, autocast: str
                     motion: torch.Tensor | None = None) -> Callable:
     """denoise(z_t, t) -> eps_u + guidance * (eps_c - eps_u) from ONE forward of `model` on [z_t, z_t] with
     drop_cond = [False]*B + [True]*B and the precomputed condition `cond` (B, C, h, w); float32 out. `motion` (B, 2),
-    the storm's motion at t, goes with the condition (for a `unet.motion_film` model; None: not passed)."""
+    the storm's motion at t, goes with the condition (read by a `unet.motion_film` model)."""
     b = cond.shape[0]
-    mkw = {} if motion is None else {'motion': motion}
     guidance = float(guidance)
     if guidance == 1.0 or guidance == 0.0:
         drop = None if guidance == 1.0 else torch.ones(b, dtype=torch.bool, device=cond.device)
         def denoise(z, t):
             with _autocast(z.device, autocast):
-                return model(z, t, cond=cond, drop_cond=drop, **mkw).float()
+                return model(z, t, cond=cond, drop_cond=drop, motion=motion).float()
         return denoise
     cond2 = torch.cat([cond, cond])
     drop2 = torch.cat([torch.zeros(b, dtype=torch.bool), torch.ones(b, dtype=torch.bool)]).to(cond.device)
-    mkw2 = {} if motion is None else {'motion': torch.cat([motion, motion])}
+    motion2 = None if motion is None else torch.cat([motion, motion])
     def denoise(z, t):
         with _autocast(z.device, autocast):
-            out = model(torch.cat([z, z]), t, cond=cond2, drop_cond=drop2, **mkw2).float()
+            out = model(torch.cat([z, z]), t, cond=cond2, drop_cond=drop2, motion=motion2).float()
         c, u = out.chunk(2)
         return u + guidance * (c - u)
     return denoise
@@ -358,7 +357,6 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     every denoising step. `noise`: z_T itself (else drawn from `generator`). The defaults are SamplingConfig's."""
     dev, vae_cfg = _device_of(model), vae_cfg if vae_cfg is not None else vae.cfg
     motion = None if motion is None else torch.as_tensor(motion).to(dev, torch.float32)
-    film = motion if getattr(model.cfg, 'motion_film', False) else None      # what the denoiser reads of the motion
     if cond is None:
         if gridsat is None or era5 is None:
             raise ValueError("generate: pass `gridsat` and `era5`, or `cond=model.encode_condition(gridsat, era5)`")
@@ -370,8 +368,8 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     smp = sampler if isinstance(sampler, Sampler) else get_sampler(sampler, schedule, **sampler_kw)
     shape = (cond.shape[0], *_latent_shape(model, vae))
     net = compiled_unet(model, compile, compile_backend)
-    z = smp(guided_denoiser(net, cond, guidance, autocast=autocast, motion=film), shape if noise is None else noise, steps, generator,
-            device=dev)
+    denoise = guided_denoiser(net, cond, guidance, autocast=autocast, motion=film_motion(model.cfg, motion))
+    z = smp(denoise, shape if noise is None else noise, steps, generator, device=dev)
     z = next_latent(z, z_latest, model.cfg)
     with _autocast(dev, autocast):
         img = vae.decode(unscale_latents(z, vae_cfg)).float()

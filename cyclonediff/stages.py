@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .vae import build_vae, compute_scaling_factor, latent_stats
-from .unet import CycloneUNet, denoising_target, latest_latent, next_latent, reference_latent
+from .unet import CycloneUNet, denoising_target, film_motion, latest_latent, next_latent, reference_latent
 from .losses import LatentDiffusionLoss, VAEGANLoss, kl_weight_at, recon_loss
 from .configs import RunConfig, TrainConfig
 from .datasets import EpochBatchSampler
@@ -25,8 +25,8 @@ from .monitors import psnr, save_image_grid
 __all__ = ['STAGE_CLASSES', 'Stage', 'WithIndex', 'read_arrays', 'progress_bar', 'ldm_inputs', 'IndexOnly', 'validate_stage',
            'broadcast_from_main', 'average_across_processes', 'averaged', 'reconstruction_scores',
            'reconstruction_checks', 'measure_scaling_factor', 'compile_gan', 'VAEStage', 'keyed_draws', 'vae_source',
-           'TargetLatents', 'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'denoised_pair', 'motion_kw',
-           'LDMStage', 'make_stage', 'compile_mode_for']
+           'TargetLatents', 'precompute_latents', 'rollout_batch', 'ldm_pair', 'LDMPairs', 'denoised_pair', 'LDMStage',
+           'make_stage', 'compile_mode_for']
 
 # %% ../nbs/03e_stages.ipynb #5e30c418
 def _images(batch: dict, key: str, channels: int = 1) -> torch.Tensor:
@@ -407,10 +407,6 @@ def denoised_pair(targets: TargetLatents, vae, cfg: RunConfig, batch, sample: bo
     z_now = reference_latent(latest_latent(vae, batch['gridsat'], cfg.vae), batch.get('motion'), u, step_h)
     return denoising_target(z_next, z_now, u), lambda d: vae.decode(next_latent(d * sf, z_now, u) / sf)
 
-def motion_kw(cfg: RunConfig, batch) -> dict:
-    "The storm's motion for a `unet.motion_film` UNet (which names a batch without one); nothing for any other."
-    return {'motion': batch.get('motion')} if cfg.unet.motion_film else {}
-
 # %% ../nbs/03e_stages.ipynb #0290e54b
 class LDMStage(LDMPairs, Stage):
     "Stage 2: conditional latent diffusion on a frozen VAE; CFG dropout; EMA of the UNet."
@@ -459,7 +455,7 @@ class LDMStage(LDMPairs, Stage):
         z0, decode = self.denoised(batch)
         z_t, t, noise = self.loss.diffusion.noised(z0)
         drop = torch.rand(z0.shape[0], device=z0.device) < self.cfg.train.cfg_dropout
-        pred = self.unet_train(z_t, t, batch['gridsat'], batch['era5'], drop_cond=drop, **motion_kw(self.cfg, batch))
+        pred = self.unet_train(z_t, t, batch['gridsat'], batch['era5'], drop_cond=drop, motion=film_motion(self.cfg.unet, batch.get('motion')))
         loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=decode, z_t=z_t,
                                scaling_factor=self.scaling_factor)
         logs['train/cfg_drop_frac'] = drop.float().mean()
@@ -474,8 +470,9 @@ class LDMStage(LDMPairs, Stage):
         z_t = self.schedule.q_sample(z0, t, noise)
         null = torch.ones(z0.shape[0], dtype=torch.bool, device=z0.device)
         with averaged(self.emas, 'unet', self.unet):
-            pred = self.unet(z_t, t, batch['gridsat'], batch['era5'], **motion_kw(self.cfg, batch))
-            pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null, **motion_kw(self.cfg, batch))
+            motion = film_motion(self.cfg.unet, batch.get('motion'))
+            pred = self.unet(z_t, t, batch['gridsat'], batch['era5'], motion=motion)
+            pred_null = self.unet(z_t, t, batch['gridsat'], batch['era5'], drop_cond=null, motion=motion)
         loss, logs = self.loss(pred, z0, noise, t, target_image=x, decode=decode, z_t=z_t,
                                scaling_factor=self.scaling_factor, split='val')
         logs['val/mse_null'] = self.loss.diffusion(pred_null, z0, noise, t, 'val')[1]['val/mse']   # condition dropped

@@ -19,7 +19,7 @@ from .layers import norm_silu, use_fused_group_norm
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'reference_latent',
            'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder', 'GroupNormNHWC',
            'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock',
-           'AttnBlock', 'Downsample', 'motion_embedding', 'embedded_motion', 'drop_mask', 'CycloneUNet',
+           'AttnBlock', 'Downsample', 'motion_embedding', 'film_motion', 'embedded_motion', 'drop_mask', 'CycloneUNet',
            'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
@@ -377,8 +377,12 @@ def motion_embedding(channels: int) -> nn.Sequential:
     nn.init.zeros_(net[2].weight); nn.init.zeros_(net[2].bias)
     return net
 
-def embedded_motion(embed: nn.Module, motion, drop_cond, batch: int) -> torch.Tensor:
-    "`embed` of the storm motion (B, 2) of a `motion_film` model, of a zero motion where the condition is dropped."
+def film_motion(cfg: UNetConfig, motion):
+    "The motion a UNet of `cfg` reads: `motion` for `motion_film`, else None (an unused tensor stays out of compiled graphs)."
+    return motion if cfg.motion_film else None
+
+def embedded_motion(embed: nn.Module, motion, drop: torch.Tensor | None, batch: int) -> torch.Tensor:
+    "`embed` of the storm motion (B, 2) of a `motion_film` model, of a zero motion where `drop` (`drop_mask`) is set."
     if motion is None:
         raise ValueError("CycloneUNet.forward: unet.motion_film=True needs `motion` (B, 2), the storm's motion at t "
                          "(the data set items' `motion`)")
@@ -387,7 +391,7 @@ def embedded_motion(embed: nn.Module, motion, drop_cond, batch: int) -> torch.Te
     if m.numel() != 2 * batch:
         raise ValueError(f"CycloneUNet.forward: `motion` has shape {tuple(m.shape)}, expected ({batch}, 2) to match z_t")
     m = m.reshape(batch, 2)
-    if drop_cond is not None: m = torch.where(drop_mask(drop_cond, batch, m.device)[:, None], torch.zeros_like(m), m)
+    if drop is not None: m = torch.where(drop[:, None], torch.zeros_like(m), m)
     return embed(m)
 
 def drop_mask(drop_cond, batch: int, device) -> torch.Tensor:
@@ -451,11 +455,12 @@ class CycloneUNet(nn.Module):
         returns (prediction, dict of named stage tensors)."""
         _check_unet_input(z_t, 'z_t', self.cfg.latent_channels)
         stages = {}
-        cond = self._condition(z_t, gridsat, era5, cond, drop_cond, stages)
+        drop = None if drop_cond is None else drop_mask(drop_cond, z_t.shape[0], z_t.device)
+        cond = self._condition(z_t, gridsat, era5, cond, drop, stages)
         t = torch.as_tensor(t, device=z_t.device)
         if t.ndim == 0: t = t.expand(z_t.shape[0])
         temb = self.time_embed(timestep_embedding(t, self.cfg.base_channels).to(self.time_embed[0].weight.dtype))
-        if self.motion_embed is not None: temb = temb + embedded_motion(self.motion_embed, motion, drop_cond, z_t.shape[0])
+        if self.motion_embed is not None: temb = temb + embedded_motion(self.motion_embed, motion, drop, z_t.shape[0])
         x = torch.cat([z_t, cond.to(z_t.dtype)], dim=1)
         h = self.init_conv(x)
         stages.update(cond=cond, input=x, temb=temb, init=h)
@@ -463,8 +468,8 @@ class CycloneUNet(nn.Module):
         out = stages['out'] = self.out_conv(norm_silu(self.out_norm, h))
         return (out, stages) if return_intermediates else out
 
-    def _condition(self, z_t, gridsat, era5, cond, drop_cond, stages: dict) -> torch.Tensor:
-        "The downsampled condition of each row of z_t (encoded unless given), with the null condition where `drop_cond`."
+    def _condition(self, z_t, gridsat, era5, cond, drop, stages: dict) -> torch.Tensor:
+        "The downsampled condition of each row of z_t (encoded unless given), with the null condition where `drop` is set."
         batch = z_t.shape[0]
         if cond is None:
             if gridsat is None or era5 is None:
@@ -474,8 +479,7 @@ class CycloneUNet(nn.Module):
         if tuple(cond.shape) != (batch, self.cond_down.out_channels, *z_t.shape[-2:]):
             raise ValueError(f"CycloneUNet.forward: condition `cond` has shape {tuple(cond.shape)}, expected "
                              f"(B={batch}, {self.cond_down.out_channels}, {z_t.shape[-2]}, {z_t.shape[-1]}) to match z_t")
-        if drop_cond is None: return cond
-        return torch.where(drop_mask(drop_cond, batch, cond.device)[:, None, None, None], self.null_condition(cond), cond)
+        return cond if drop is None else torch.where(drop[:, None, None, None], self.null_condition(cond), cond)
 
 # %% ../nbs/02_unet.ipynb #f632aaa4
 def expected_shapes(cfg: UNetConfig, batch_size: int = 1) -> dict:

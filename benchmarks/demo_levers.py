@@ -26,7 +26,10 @@ variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_
             # sampling levers on the demo's own model (spread and storm structure): more ODE steps, a stochastic
             # sampler (DDIM eta=1: DDPM-like), a wider z_T, guidance above and below 1
             'steps20': {'steps': 20}, 'ddim_eta1': {'sampler': 'ddim', 'eta': 1.0, 'steps': 50},
-            'noise1.15': {'init_noise_scale': 1.15}, 'g1.5': {'guidance': 1.5}, 'g0.7': {'guidance': 0.7}}
+            'noise1.15': {'init_noise_scale': 1.15}, 'g1.5': {'guidance': 1.5}, 'g0.7': {'guidance': 0.7},
+            # the rollout's later steps add their change to the latent the step before generated, not to the decoded
+            # frame encoded again (no decode-encode round trip per step)
+            'carry': {'rollout_latent': 'carry'}, 'carry_g0.7': {'rollout_latent': 'carry', 'guidance': 0.7}}
 which = sys.argv[3:] or list(variants)
 t00 = time.time()
 for name in which:

@@ -241,6 +241,7 @@ class SkillRun:
         if a.choose_guidance: self.phase('guidance', self.choose_guidance)
         self.phase('eval', self.evaluate)
         if a.oracle_samples: self.phase('oracle', self.evaluate_oracle)
+        for r in (a.val_rollouts.split(',') if a.val_rollouts else []): self.phase(f'val_{r}', lambda: self.evaluate_val(r))
         self.phase('vae_psnr', lambda: (self.out / 'vae_psnr.json').write_text(
             json.dumps(vae_psnr(runs / 'ldm', self.store, max_samples=a.max_samples))))
 
@@ -265,7 +266,7 @@ class SkillRun:
         a = self.a
         sh(cli(a.gpus) + ['train', 'vae', *self.resume, '--cfg', a.cfg, *self.common, f'train.out_dir={self.runs}/{{stage}}',
                           f'train.max_steps={a.vae_steps}', f'train.time_limit_min={self.clock.train_minutes(a.vae_min, "vae")}',
-                          f'train.ckpt_every={a.ckpt_every or a.vae_steps}'], log=self.out / 'vae.log')
+                          f'train.ckpt_every={a.ckpt_every or a.vae_steps}', *a.vae_set], log=self.out / 'vae.log')
 
     def train_ldms(self):
         "The model and its no-ERA5 ablation: side by side on one GPU each, or one after the other."
@@ -355,6 +356,14 @@ class SkillRun:
                         '--leads', ','.join(map(str, LEADS)), '--information', 'oracle', '--baselines', 'none',
                         '--max-samples', a.oracle_samples)
 
+    def evaluate_val(self, rollout: str):
+        "The model on the validation split with --rollout-latent `rollout` (a lever measured off the test), one baseline."
+        a = self.a
+        self.clock.require(a.eval_min / 3, f'val_{rollout}')
+        self.model_eval(self.out / f'eval_val_{rollout}', f'eval_val_{rollout}.log', '--store', self.store, '--split', 'val',
+                        '--members', a.members, '--leads', ','.join(map(str, LEADS)), '--rollout-latent', rollout,
+                        '--baselines', 'persistence,storm_persistence', '--max-samples', a.val_samples)
+
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--out', default='runs/skill'); ap.add_argument('--cfg', default=str(ROOT / 'configs' / 'gpu.yaml'))
@@ -380,6 +389,7 @@ def parse_args():
     ap.add_argument('--no-ablation', action='store_true', help='train and evaluate no no-ERA5 ablation')
     ap.add_argument('--compile-train', action='store_true', help="train as the config says (configs/gpu.yaml compiles stage 2); "
                     'default: eager, as run 4')
+    ap.add_argument('--vae-set', nargs='*', default=[], help='extra overrides of the VAE training, e.g. train.lr=6e-4')
     ap.add_argument('--ldm-set', nargs='*', default=[], help='extra overrides of the stage-2 trainings, e.g. unet.target=change')
     ap.add_argument('--eval-args', default='', help="extra options of the test evaluation, e.g. '--score-on device "
                     "--compile reduce-overhead --autocast bfloat16 --no-save-forecasts'")
@@ -387,6 +397,10 @@ def parse_args():
     ap.add_argument('--baseline-cache', default=None, help='verify the baselines into this cache (eval --baselines-only) on '
                     'the CPUs while stage 2 trains; the test evaluation reuses it')
     ap.add_argument('--oracle-samples', type=int, default=0, help="also evaluate the model under 'oracle' on this many test samples")
+    ap.add_argument('--val-rollouts', default=None, help="comma-separated --rollout-latent values (encode,carry) each evaluated "
+                    "on the validation split (--val-samples, storm-following persistence beside) after the test: a lever "
+                    "measured where nothing is chosen on the test")
+    ap.add_argument('--val-samples', type=int, default=64, help='validation samples of --val-rollouts')
     return ap.parse_args()
 
 

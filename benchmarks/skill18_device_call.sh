@@ -42,6 +42,10 @@ if [ -d .bcache ] && [ ! -f /tmp/skill/bcache_carried ]; then
 fi
 EVAL_ARGS=${EVAL_ARGS:-'--score-on device --compile reduce-overhead --autocast bfloat16 --no-save-forecasts --forecast-batch 8'}
 LDM_SET=${LDM_SET:-unet.target=change}
+VAE_SET=${VAE_SET:-}                 # e.g. 'train.lr=6e-4 train.min_lr=1e-5' (configs/gpu.yaml: 2e-4)
+# VAL_ROLLOUTS=encode,carry: after the test and the oracle, the model on VAL_SAMPLES validation samples with each
+# --rollout-latent (the lever measured off the test)
+VALR=$([ -n "${VAL_ROLLOUTS:-}" ] && echo --val-rollouts "$VAL_ROLLOUTS" --val-samples "${VAL_SAMPLES:-64}")
 CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0: stage 2 eager
 # the baselines: by default computed in the test evaluation on its 14 CPU workers once the trainings are done (~4 min
 # for 240 samples on an idle H100 machine: 0.99 samples/s on 16 workers, 2026-12-07); BASELINES_AHEAD=1 verifies them
@@ -60,9 +64,9 @@ fi
 D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
 timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
   --split-method time --split-fractions 0.58,0.2,0.22 --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
-  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET \
+  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET --vae-set $VAE_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE-1,1.5,2.5}" --guidance "${CFG_SCALE:-1}" \
-  --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" $CACHE \
+  --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" $CACHE $VALR \
   --resume-training --deadline-min $D --eval-min "${EVAL_MIN:-6.5}"
 echo "skill rc=$?"
 wait

@@ -205,7 +205,7 @@ def add_eval_arguments(p):
     "Declare the options of `cyclonediff eval` on an argparse parser (defaults and help from SamplingConfig, EvalRunConfig)."
     from cyclonediff.baselines import baseline_names
     from cyclonediff.evaluation import EvalRunConfig
-    from cyclonediff.sampling import SAMPLERS, SamplingConfig, sampler_names
+    from cyclonediff.sampling import ROLLOUT_LATENTS, SAMPLERS, SamplingConfig, sampler_names
     from cyclonediff.information import INFORMATION_SETS, method
     s, r = SamplingConfig(), EvalRunConfig()
     own_steps = ', '.join(f'{n} {SAMPLERS[n].default_steps}' for n in sampler_names())
@@ -216,6 +216,9 @@ def add_eval_arguments(p):
     p.add_argument('--steps', type=int, default=s.steps, help=f"sampler steps (default: the sampler's own, {own_steps})")
     p.add_argument('--sampler', default=s.sampler, help=f"{' | '.join(sampler_names())} (default {s.sampler})")
     p.add_argument('--guidance', type=float, default=s.guidance, help=f'classifier-free guidance scale (default {s.guidance:g})')
+    p.add_argument('--rollout-latent', default=s.rollout_latent, choices=list(ROLLOUT_LATENTS),
+                   help="a change model's later rollout steps add their change to the decoded frame encoded again "
+                        f"('encode') or to the latent the step before generated ('carry') (default {s.rollout_latent})")
     p.add_argument('--max-samples', type=int, default=r.max_samples, help='evaluate K samples, spread evenly over the split')
     p.add_argument('--split', default=r.split, help=f'store split (default {r.split})')
     p.add_argument('--seed', type=int, default=s.seed, help=f'sample i is forecast with seed + i (default {s.seed})')

@@ -23,9 +23,9 @@ from .unet import TORCH_COMPILE_MODES, film_motion, latest_latent, next_latent, 
 from .vae import unscale_latents
 
 # %% auto #0
-__all__ = ['SAMPLERS', 'SAMPLER_ALIASES', 'COMPILE_MODES', 'dynamic_threshold', 'threshold_prediction', 'Sampler', 'SamplerSpec',
-           'register_sampler', 'sampler_names', 'get_sampler', 'sample', 'guided_denoiser', 'SamplingConfig',
-           'sampling_config', 'compiled_unet', 'generate', 'forecast', 'forecast_from_config']
+__all__ = ['SAMPLERS', 'SAMPLER_ALIASES', 'COMPILE_MODES', 'ROLLOUT_LATENTS', 'dynamic_threshold', 'threshold_prediction',
+           'Sampler', 'SamplerSpec', 'register_sampler', 'sampler_names', 'get_sampler', 'sample', 'guided_denoiser',
+           'SamplingConfig', 'sampling_config', 'compiled_unet', 'generate', 'forecast', 'forecast_from_config']
 
 # %% ../nbs/05a_sampling.ipynb #4199659f
 def dynamic_threshold(x0: torch.Tensor, ratio: float = 0.995, max_value: float | None = None) -> torch.Tensor:
@@ -270,6 +270,7 @@ def guided_denoiser(model, cond: torch.Tensor, guidance: float, *, autocast: str
 # %% ../nbs/05a_sampling.ipynb #421e6a10
 _AUTOCAST = (None, 'float32', 'bfloat16', 'float16')
 COMPILE_MODES = (None, *TORCH_COMPILE_MODES)                       # None: eager
+ROLLOUT_LATENTS = ('encode', 'carry')
 
 @dataclass(kw_only=True)
 class SamplingConfig:
@@ -292,6 +293,8 @@ class SamplingConfig:
     compile: str | None = None              # torch.compile the denoising UNet: None (eager) or a mode in COMPILE_MODES
     compile_backend: str = 'inductor'       # torch.compile backend ('aot_eager' checks the wiring without a compiler)
     information: str = DEFAULT_INFORMATION  # what a forecast issued at t reads: 'analysis' (nothing after t) | 'oracle' (upper bound)
+    rollout_latent: str = 'encode'          # unet.target 'change', rollout steps 2...: the change is added to the latent of the
+                                            # decoded frame encoded again ('encode') or to the latent the step before generated ('carry')
 
     def __post_init__(self):
         _resolve_name(self.sampler)
@@ -302,6 +305,8 @@ class SamplingConfig:
         if int(self.step_h) < 1: raise ValueError(f"SamplingConfig.step_h={self.step_h}; expected >= 1 hour")
         if self.compile not in COMPILE_MODES: raise ValueError(f"SamplingConfig.compile={self.compile!r}; expected one of {COMPILE_MODES}")
         check_information(self.information)
+        if self.rollout_latent not in ROLLOUT_LATENTS:
+            raise ValueError(f"SamplingConfig.rollout_latent={self.rollout_latent!r}; expected one of {ROLLOUT_LATENTS}")
         if self.progressive_clamp is not None: self.progressive_clamp = tuple(float(v) for v in self.progressive_clamp)
 
     @property
@@ -348,13 +353,14 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
              autocast: str | None = None, clip_output: bool = SamplingConfig.clip_output, compile: str | None = None,
              compile_backend: str = SamplingConfig.compile_backend, z_latest: torch.Tensor | None = None,
              motion: torch.Tensor | None = None, step_h: int = SamplingConfig.step_h, noise: torch.Tensor | None = None,
-             **sampler_kw) -> torch.Tensor:
+             return_latent: bool = False, **sampler_kw):
     """One sample per row of the image at the next step, (N, 1, H, W) in [-1, 1]: condition from `gridsat`, `era5`
     (or `cond` from `model.encode_condition`), guided sampling in latent space (the UNet compiled when `compile`
     names a torch.compile mode), VAE decoding. A model of `unet.target='change'` generates the change from the newest
     frame's scaled latent (`z_latest`, else from `gridsat`; moved with the storm's `motion` over `step_h` hours when
     `unet.reference='storm_following'`), added back before decoding; a `unet.motion_film` model reads `motion` at
-    every denoising step. `noise`: z_T itself (else drawn from `generator`). The defaults are SamplingConfig's."""
+    every denoising step. `noise`: z_T itself (else drawn from `generator`). The defaults are SamplingConfig's.
+    `return_latent`: (images, the next frame's scaled latent before decoding)."""
     dev, vae_cfg = _device_of(model), vae_cfg if vae_cfg is not None else vae.cfg
     motion = None if motion is None else torch.as_tensor(motion).to(dev, torch.float32)
     if cond is None:
@@ -373,7 +379,8 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
     z = next_latent(z, z_latest, model.cfg)
     with _autocast(dev, autocast):
         img = vae.decode(unscale_latents(z, vae_cfg)).float()
-    return img.clamp(-1.0, 1.0) if clip_output else img
+    img = img.clamp(-1.0, 1.0) if clip_output else img
+    return (img, z) if return_latent else img
 
 # %% ../nbs/05a_sampling.ipynb #2aac0f68
 def _batch_inputs(batch: dict, dev) -> tuple:
@@ -422,6 +429,14 @@ def _lead_plan(batch: dict, leads: int | None, step_h: int, future: bool = True)
     return wanted, K, era5_index
 
 # %% ../nbs/05a_sampling.ipynb #3acb2a1c
+def _step_reference(model, vae, cur: torch.Tensor, z_prev: torch.Tensor | None, motion, cfg, vae_cfg):
+    """The scaled latent a change model's rollout step measures its change from (None for a frame model): the newest
+    frame of `cur` encoded, or with `cfg.rollout_latent='carry'` after the first step the latent `z_prev` the step
+    before generated (no decode-encode round trip); moved with the storm under `unet.reference='storm_following'`."""
+    if model.cfg.target != 'change': return None
+    z = z_prev if (cfg.rollout_latent == 'carry' and z_prev is not None) else latest_latent(vae, cur, vae_cfg)
+    return reference_latent(z, motion, model.cfg, cfg.step_h)
+
 def _storm_noise(smp, gens: list, members: int, model, vae) -> torch.Tensor:
     "z_T of one rollout step, each storm's `members` rows from its own generator."
     shape = (members, *_latent_shape(model, vae))
@@ -462,7 +477,7 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
     if progress:
         from tqdm.auto import tqdm
         steps_iter = tqdm(steps_iter, desc=f'forecast {cfg.sampler} x{M}', leave=False)
-    out = []
+    out, z_prev = [], None
     try:
         with swap:
             cur = gridsat.repeat_interleave(M, 0)                              # (B*M, 1+history, H, W)
@@ -472,11 +487,11 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                         cond = model.encode_condition(gridsat, era5_at[1]).repeat_interleave(M, 0)
                     else:
                         cond = model.encode_condition(cur, era5_at[k].repeat_interleave(M, 0))
-                z_now = (reference_latent(latest_latent(vae, cur, vcfg), motion, model.cfg, cfg.step_h)
-                         if model.cfg.target == 'change' else None)
-                img = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gens[0],
+                z_now = _step_reference(model, vae, cur, z_prev, motion, cfg, vcfg)
+                img, z_prev = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gens[0],
                                vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
-                               compile_backend=cfg.compile_backend, z_latest=z_now, motion=motion, noise=None if seeds is None else _storm_noise(smp, gens, M, model, vae))
+                               compile_backend=cfg.compile_backend, z_latest=z_now, motion=motion, noise=None if seeds is None else _storm_noise(smp, gens, M, model, vae),
+                               return_latent=True)
                 if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:

@@ -23,6 +23,12 @@ variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_
             'latest': ['unet.reference=latest'],            # its control: the same training path as 'storm', the switch off
             'storm_s1': ['unet.reference=storm_following', 'train.seed=1'], 'latest_s1': ['unet.reference=latest', 'train.seed=1'],
             'motion': ['unet.motion_film=true'], 'motion_s1': ['unet.motion_film=true', 'train.seed=1'],   # the motion at every scale
+            # pairs issued 0..7 model steps after t (teacher forcing, the ERA5 of t as the analysis rollout reads it):
+            # the conditions of every rollout step seen in training, and 8 pairs a sample instead of 1
+            # the storm-following reference moved in image pixels before encoding (no sub-latent-pixel blur)
+            'storm_img': ['unet.reference=storm_following', 'unet.reference_shift=image'],
+            'storm_img_s1': ['unet.reference=storm_following', 'unet.reference_shift=image', 'train.seed=1'],
+            'lags7': ['train.rollout_lags=7'], 'lags7_s1': ['train.rollout_lags=7', 'train.seed=1'],
             # sampling levers on the demo's own model (spread and storm structure): more ODE steps, a stochastic
             # sampler (DDIM eta=1: DDPM-like), a wider z_T, guidance above and below 1
             'steps20': {'steps': 20}, 'ddim_eta1': {'sampler': 'ddim', 'eta': 1.0, 'steps': 50},

@@ -345,7 +345,7 @@ class SkillRun:
         a = self.a
         self.clock.require(a.eval_min, 'eval')
         ablation = [] if a.no_ablation else ['--ablation-ckpt', self.runs / 'ldm_no_era5']
-        cache = ['--baseline-cache', a.baseline_cache] if a.baseline_cache else []
+        cache = ['--baseline-cache', a.baseline_cache or a.eval_cache] if (a.baseline_cache or a.eval_cache) else []
         self.model_eval(self.ev, 'eval.log', *self.eval_common(), *cache, *ablation)
 
     def evaluate_oracle(self):
@@ -396,6 +396,9 @@ def parse_args():
     ap.add_argument('--eval-spare-cores', type=int, default=4, help='cores left to the sampling process (workers = cores - this)')
     ap.add_argument('--baseline-cache', default=None, help='verify the baselines into this cache (eval --baselines-only) on '
                     'the CPUs while stage 2 trains; the test evaluation reuses it')
+    ap.add_argument('--eval-cache', default=None, help='the test evaluation keeps its baselines\' verifications in this '
+                    'cache as it goes (nothing verified ahead): a call that ends mid-evaluation loses none of them, and '
+                    'the same command reuses them')
     ap.add_argument('--oracle-samples', type=int, default=0, help="also evaluate the model under 'oracle' on this many test samples")
     ap.add_argument('--val-rollouts', default=None, help="comma-separated --rollout-latent values (encode,carry) each evaluated "
                     "on the validation split (--val-samples, storm-following persistence beside) after the test: a lever "

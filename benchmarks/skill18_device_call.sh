@@ -51,7 +51,9 @@ CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0:
 # for 240 samples on an idle H100 machine: 0.99 samples/s on 16 workers, 2026-12-07); BASELINES_AHEAD=1 verifies them
 # into a cache beside the trainings instead (run 6: ~77 worker-s a sample there, 6x slower than on idle CPUs), and a
 # carried .bcache (copied in above) is reused
-CACHE=$({ [ "${BASELINES_AHEAD:-0}" = 1 ] || [ -d .bcache ]; } && echo --baseline-cache /tmp/skill/bcache)
+CACHE=$({ [ "${BASELINES_AHEAD:-0}" = 1 ] || [ -d .bcache ]; } && echo --baseline-cache /tmp/skill/bcache || echo --eval-cache /tmp/skill/bcache)
+# (else the test evaluation fills that cache itself as it goes: run 8's evaluation outran its call on a slower host
+# and lost every baseline it had verified; now the next call's evaluation reuses them)
 if [ "${SMOKE:-0}" = 1 ] && [ ! -f /tmp/smoke/done ]; then
   ( timeout 300 python benchmarks/skill.py --out /tmp/smoke --cfg configs/tiny.yaml --gpus 1 --workers 2 --storms 12 --days 8 \
       --every-h 6 --split-fractions 0.5,0.25,0.25 --vae-steps 20 --vae-min 1 --ldm-steps 60 --ldm-min 1 \

@@ -19,7 +19,7 @@ from diffusers import (DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler
 
 from .information import DEFAULT_INFORMATION, check_information, era5_for_step, visible
 from .losses import LossConfig, NoiseSchedule
-from .unet import TORCH_COMPILE_MODES, film_motion, latest_latent, next_latent, reference_latent
+from .unet import TORCH_COMPILE_MODES, film_motion, frame_reference, next_latent, reference_latent
 from .vae import unscale_latents
 
 # %% auto #0
@@ -370,7 +370,7 @@ def generate(model, vae, gridsat: torch.Tensor | None = None, era5: torch.Tensor
             cond = model.encode_condition(gridsat.to(dev), era5.to(dev))
     if model.cfg.target == 'change' and z_latest is None:
         if gridsat is None: raise ValueError("generate: a model of unet.target='change' needs `gridsat` or `z_latest`")
-        z_latest = reference_latent(latest_latent(vae, gridsat.to(dev), vae_cfg), motion, model.cfg, step_h)
+        z_latest = frame_reference(vae, gridsat.to(dev), motion, model.cfg, step_h, vae_cfg)
     smp = sampler if isinstance(sampler, Sampler) else get_sampler(sampler, schedule, **sampler_kw)
     shape = (cond.shape[0], *_latent_shape(model, vae))
     net = compiled_unet(model, compile, compile_backend)
@@ -434,8 +434,11 @@ def _step_reference(model, vae, cur: torch.Tensor, z_prev: torch.Tensor | None, 
     frame of `cur` encoded, or with `cfg.rollout_latent='carry'` after the first step the latent `z_prev` the step
     before generated (no decode-encode round trip); moved with the storm under `unet.reference='storm_following'`."""
     if model.cfg.target != 'change': return None
-    z = z_prev if (cfg.rollout_latent == 'carry' and z_prev is not None) else latest_latent(vae, cur, vae_cfg)
-    return reference_latent(z, motion, model.cfg, cfg.step_h)
+    if cfg.rollout_latent == 'encode' or z_prev is None: return frame_reference(vae, cur, motion, model.cfg, cfg.step_h, vae_cfg)
+    if model.cfg.reference == 'storm_following' and model.cfg.reference_shift == 'image':
+        raise ValueError("rollout_latent='carry' moves the carried latent, but this model was trained on frames moved "
+                         "before encoding (unet.reference_shift='image'): use rollout_latent='encode'")
+    return reference_latent(z_prev, motion, model.cfg, cfg.step_h)
 
 def _storm_noise(smp, gens: list, members: int, model, vae) -> torch.Tensor:
     "z_T of one rollout step, each storm's `members` rows from its own generator."

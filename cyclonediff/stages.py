@@ -11,7 +11,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from .vae import build_vae, compute_scaling_factor, latent_stats
-from .unet import CycloneUNet, denoising_target, film_motion, latest_latent, next_latent, reference_latent
+from .unet import CycloneUNet, denoising_target, film_motion, frame_reference, next_latent
 from .losses import LatentDiffusionLoss, VAEGANLoss, kl_weight_at, recon_loss
 from .configs import RunConfig, TrainConfig
 from .datasets import EpochBatchSampler
@@ -404,7 +404,7 @@ def denoised_pair(targets: TargetLatents, vae, cfg: RunConfig, batch, sample: bo
     z_next, u, sf = targets(batch, sample), cfg.unet, targets.scaling_factor
     if u.target == 'frame': return z_next, vae.decode
     step_h = cfg.data.leads_h[cfg.train.lead_index]
-    z_now = reference_latent(latest_latent(vae, batch['gridsat'], cfg.vae), batch.get('motion'), u, step_h)
+    z_now = frame_reference(vae, batch['gridsat'], batch.get('motion'), u, step_h, cfg.vae)
     return denoising_target(z_next, z_now, u), lambda d: vae.decode(next_latent(d * sf, z_now, u) / sf)
 
 # %% ../nbs/03e_stages.ipynb #0290e54b

@@ -17,10 +17,10 @@ from .layers import norm_silu, use_fused_group_norm
 
 # %% auto #0
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'reference_latent',
-           'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder', 'GroupNormNHWC',
-           'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding', 'ResBlock',
-           'AttnBlock', 'Downsample', 'motion_embedding', 'film_motion', 'embedded_motion', 'drop_mask', 'CycloneUNet',
-           'expected_shapes', 'count_params', 'param_summary']
+           'frame_reference', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
+           'GroupNormNHWC', 'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding',
+           'ResBlock', 'AttnBlock', 'Downsample', 'motion_embedding', 'film_motion', 'embedded_motion', 'drop_mask',
+           'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
 @dataclass(kw_only=True)
@@ -51,6 +51,8 @@ class UNetConfig:
     change_scale: float = 1.0        # target 'change': the latent change is multiplied by this (about 1 / its std) before noising
     reference: str = 'latest'        # target 'change': measured from the latest frame's latent ('latest') or from it moved
                                      # with the storm's motion (track fixes up to t) over one step ('storm_following')
+    reference_shift: str = 'latent'  # 'storm_following': move the latent (bilinear on the latent grid) or the frame
+                                     # itself before it is encoded ('image': a latent pixel is image_size/latent_size px)
     motion_film: bool = False        # add an embedding of the storm's motion at t (the items' `motion`, track fixes up to t)
                                      # to the time embedding, which every ResBlock at every resolution reads (a FiLM shift)
 
@@ -62,6 +64,8 @@ class UNetConfig:
         if not self.change_scale > 0: raise ValueError(f"UNetConfig.change_scale={self.change_scale}; expected > 0")
         if self.reference not in ('latest', 'storm_following'):
             raise ValueError(f"UNetConfig.reference: expected 'latest' or 'storm_following', got {self.reference!r}")
+        if self.reference_shift not in ('latent', 'image'):
+            raise ValueError(f"UNetConfig.reference_shift: expected 'latent' or 'image', got {self.reference_shift!r}")
         if self.reference != 'latest' and self.target != 'change':
             raise ValueError(f"UNetConfig.reference={self.reference!r} needs target='change' (a frame target has no reference)")
         if self.norm_nhwc and self.fused_norm: raise ValueError('UNetConfig: norm_nhwc and fused_norm are two ways to the same end; choose one')
@@ -123,6 +127,17 @@ def reference_latent(z_latest: torch.Tensor | None, motion, cfg: UNetConfig, ste
     from cyclonediff.datasets import MOTION_HOURS, shift_frames   # here: importing the UNet does not load the store modules
     px = float(step_h) / MOTION_HOURS / (cfg.image_size / cfg.latent_size)      # image pixels per 3 h -> latent pixels per step
     return shift_frames(z_latest, torch.as_tensor(motion, dtype=torch.float32, device=z_latest.device).reshape(-1, 2) * px)
+
+def frame_reference(vae, gridsat: torch.Tensor, motion, cfg: UNetConfig, step_h: float, vae_cfg=None) -> torch.Tensor:
+    """`reference_latent` of the newest frame of a (B, 1+history, H, W) condition: its latent moved with the storm
+    (`reference_shift='latent'`), or with `'image'` the frame moved with the storm in image pixels (bilinear, border
+    pixels repeated) and then encoded, so a sub-latent-pixel motion does not blur the latent."""
+    if cfg.reference != 'storm_following' or cfg.reference_shift == 'latent':
+        return reference_latent(latest_latent(vae, gridsat, vae_cfg), motion, cfg, step_h)
+    if motion is None: reference_latent(gridsat, None, cfg, step_h)               # the same error as a latent shift
+    from cyclonediff.datasets import MOTION_HOURS, shift_frames
+    off = torch.as_tensor(motion, dtype=torch.float32, device=gridsat.device).reshape(-1, 2) * (float(step_h) / MOTION_HOURS)
+    return latest_latent(vae, shift_frames(gridsat[:, :1].to(torch.float32), off), vae_cfg)
 
 # %% ../nbs/02_unet.ipynb #f32b063d
 def spatial_encoding(h: int, w: int, num_freqs: int = 4, device=None, dtype=torch.float32) -> torch.Tensor:

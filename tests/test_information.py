@@ -63,15 +63,17 @@ def test_analysis_training_reads_no_future_and_oracle_does(vae, tmp_path):
         train(cfg_o, train_ds=NaNFuture(tr), val_ds=NaNFuture(va))
 
 
-def test_storm_following_reference_trains_and_forecasts(vae, tmp_path):
-    "unet.reference='storm_following': stage 2 on rollout pairs (the input cache holds the motion), then a forecast."
+@pytest.mark.parametrize('shift', ['latent', 'image'])
+def test_storm_following_reference_trains_and_forecasts(vae, tmp_path, shift):
+    "unet.reference='storm_following' (the latent or the frame moved): stage 2 on rollout pairs (the input cache holds the motion), then a forecast."
     cfg = load_config(CFG, [*QUIET, 'train.stage=ldm', f'train.out_dir={tmp_path}', f'train.vae_ckpt={vae}', 'train.max_steps=4',
                             'train.max_bad_steps=1', 'train.rollout_lags=1', 'train.cache_inputs=true',
-                            'unet.target=change', 'unet.reference=storm_following'])
+                            'unet.target=change', 'unet.reference=storm_following', f'unet.reference_shift={shift}'])
     tr, va = make_datasets(cfg)
     assert tr[0]['motion'].shape == (2,) and tr[0]['motion'].abs().max() > 0
     ck = train(cfg, train_ds=tr, val_ds=va)
     assert load_config(ck / 'config.yaml').unet.reference == 'storm_following'
+    assert load_config(ck / 'config.yaml').unet.reference_shift == shift
     model = load_ldm(ck)
     batch = {k: torch.stack([va[i][k] for i in range(2)]) for k in ('gridsat', 'era5', 'target', 'lead_h', 'motion')}
     kw = dict(steps=2, members=2, schedule=model['schedule'], vae_cfg=model['cfg'].vae)

@@ -35,6 +35,7 @@ variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_
             'noise1.15': {'init_noise_scale': 1.15}, 'g1.5': {'guidance': 1.5}, 'g0.7': {'guidance': 0.7},
             # the rollout's later steps add their change to the latent the step before generated, not to the decoded
             # frame encoded again (no decode-encode round trip per step)
+            'noclip': {'clip_output': False},     # decoded frames not clamped to [-1, 1] (does the clamp bias the mean?)
             'carry': {'rollout_latent': 'carry'}, 'carry_g0.7': {'rollout_latent': 'carry', 'guidance': 0.7}}
 which = sys.argv[3:] or list(variants)
 t00 = time.time()

@@ -6,7 +6,7 @@
 # with this script's world, split and sample options (--out /tmp/skill --baseline-cache /tmp/skill/bcache), then
 # .bcache/entries/ = the cache's entries without forecasts (those of the figure samples are ~44 MB: recomputed here)
 # and .bcache/timings.json = /tmp/skill/eval_baselines/timings.json (its time is counted in skill18_tables.py).
-# The world: 250 storms in 45 days (STORMS, DAYS); the store split by TIME (storms in start order 0.58 / 0.2 / 0.22, storms living
+# The world: 250 storms in 45 days (STORMS, DAYS); the store split by TIME (storms in start order 0.58 / 0.2 / 0.22: SPLIT, storms living
 # within 48 h of a later split's left out): no test valid time inside the training period. The model: configs/gpu.yaml
 # with unet.target=change, stage 2 compiled (CUDA graphs), information set 'analysis' (the default: nothing valid
 # after t). No no-ERA5 ablation (one GPU). Evaluation: 240 test samples, 16 members, leads 3/6/12/24 h, every default
@@ -70,7 +70,7 @@ fi
 # a call at 10 minutes and what it kills there (a training in a session of its own) could live on (run 6)
 D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
 timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
-  --split-method time --split-fractions 0.58,0.2,0.22 --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
+  --split-method time --split-fractions "${SPLIT:-0.58,0.2,0.22}" --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET --vae-set $VAE_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE-1,1.5,2.5}" --guidance "${CFG_SCALE:-1}" \
   --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" $CACHE $VALR \

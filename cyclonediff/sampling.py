@@ -491,10 +491,11 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
                     else:
                         cond = model.encode_condition(cur, era5_at[k].repeat_interleave(M, 0))
                 z_now = _step_reference(model, vae, cur, z_prev, motion, cfg, vcfg)
-                img, z_prev = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance, generator=gens[0],
-                               vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output, compile=cfg.compile,
-                               compile_backend=cfg.compile_backend, z_latest=z_now, motion=motion, noise=None if seeds is None else _storm_noise(smp, gens, M, model, vae),
-                               return_latent=True)
+                noise = None if seeds is None else _storm_noise(smp, gens, M, model, vae)
+                img, z_prev = generate(model, vae, cond=cond, sampler=smp, steps=cfg.steps, guidance=cfg.guidance,
+                                       generator=gens[0], vae_cfg=vcfg, autocast=cfg.autocast, clip_output=cfg.clip_output,
+                                       compile=cfg.compile, compile_backend=cfg.compile_backend, z_latest=z_now,
+                                       motion=motion, noise=noise, return_latent=True)
                 if k * cfg.step_h in wanted: out.append(img[:, 0])
                 cur = torch.cat([img.to(cur.dtype), cur[:, :-1]], dim=1)        # newest first, oldest drops out
     finally:

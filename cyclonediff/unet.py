@@ -116,14 +116,17 @@ def next_latent(x: torch.Tensor, z_latest: torch.Tensor | None, cfg: UNetConfig)
     return x if cfg.target == 'frame' else z_latest + x / cfg.change_scale
 
 # %% ../nbs/02_unet.ipynb #6631e0d8
+def _need_motion(motion):
+    if motion is None:
+        raise ValueError("unet.reference='storm_following' needs the storm's motion at t (the items' `motion`, from its "
+                         "track fixes up to t); the batch has none")
+
 def reference_latent(z_latest: torch.Tensor | None, motion, cfg: UNetConfig, step_h: float) -> torch.Tensor | None:
     """The scaled latent that the change of `cfg` is measured from: `z_latest` (`reference='latest'`), or `z_latest`
     moved with the storm over one model step of `step_h` hours (`'storm_following'`; `motion` (B, 2): the storm's
     motion at t in image pixels per `MOTION_HOURS`, (rows, cols), as the data sets' items carry it)."""
     if cfg.reference == 'latest' or z_latest is None: return z_latest
-    if motion is None:
-        raise ValueError("unet.reference='storm_following' needs the storm's motion at t (the items' `motion`, from its "
-                         "track fixes up to t); the batch has none")
+    _need_motion(motion)
     from cyclonediff.datasets import MOTION_HOURS, shift_frames   # here: importing the UNet does not load the store modules
     px = float(step_h) / MOTION_HOURS / (cfg.image_size / cfg.latent_size)      # image pixels per 3 h -> latent pixels per step
     return shift_frames(z_latest, torch.as_tensor(motion, dtype=torch.float32, device=z_latest.device).reshape(-1, 2) * px)
@@ -134,7 +137,7 @@ def frame_reference(vae, gridsat: torch.Tensor, motion, cfg: UNetConfig, step_h:
     pixels repeated) and then encoded, so a sub-latent-pixel motion does not blur the latent."""
     if cfg.reference != 'storm_following' or cfg.reference_shift == 'latent':
         return reference_latent(latest_latent(vae, gridsat, vae_cfg), motion, cfg, step_h)
-    if motion is None: reference_latent(gridsat, None, cfg, step_h)               # the same error as a latent shift
+    _need_motion(motion)
     from cyclonediff.datasets import MOTION_HOURS, shift_frames
     off = torch.as_tensor(motion, dtype=torch.float32, device=gridsat.device).reshape(-1, 2) * (float(step_h) / MOTION_HOURS)
     return latest_latent(vae, shift_frames(gridsat[:, :1].to(torch.float32), off), vae_cfg)

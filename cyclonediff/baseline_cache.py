@@ -54,7 +54,8 @@ def verify_methods(job, methods: dict, scored: pd.DataFrame | None = None) -> di
     return {**part, 'timings': dict(scoring_s=t1 - t0, storm_s=time.perf_counter() - t1)}
 
 # %% ../nbs/05d_baseline_cache.ipynb #dcf86802
-CACHE_FORMAT = 1        # raised when an entry's contents change meaning: older entries are then never looked up
+CACHE_FORMAT = 2        # raised when an entry's contents change meaning: older entries are then never looked up
+                        # (2: the centre finder confined to search_km of the first guess, 2026-12-07)
 
 def _track_facts(track) -> dict | None:
     if track is None: return None

@@ -95,19 +95,25 @@ def azimuthal_asymmetry(img, res_km: float, r_max_km: float = 250.0, ring_km: fl
 # %% ../nbs/05_eval_storm.ipynb #5c882649
 def find_centres(images, res_km: float, *, guess=None, smooth_km: float = 30.0, cold_k: float = 240.0,
                  search_km: float = 300.0, min_area_km2: float = 10000.0, sym_smooth_km: float = 15.0,
-                 work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0, chunk: int = 1) -> list:
+                 work_km: float = 12.0, r_max_km: float = 250.0, ring_km: float = 25.0, centre_km: float | None = None,
+                 chunk: int = 1) -> list:
     """The storm centre (row, col) in pixels, or None, of every IR image of `images` (N, H, W) in kelvin of `res_km`
     km per pixel, all searched from one first guess `guess` (row, col; default the image centre): `find_centre`
     below, with the smoothing done on the stack, the distances from the guess once, and the FFTs for `chunk` images
-    at once (1 was the fastest on a 16-member stack at 256 px: 6.1 ms per image against 7.8 ms for 8)."""
+    at once (1 was the fastest on a 16-member stack at 256 px: 6.1 ms per image against 7.8 ms for 8). The centre
+    is sought within `centre_km` of the guess (None: `search_km`), so a region that merged with a neighbouring
+    storm's cloud does not hand over that storm's centre."""
     tb = np.stack([_filled(x) for x in images]) if len(images) else np.zeros((0, 1, 1))
     guess = image_centre(tb.shape) if guess is None else guess
     s = ndimage.gaussian_filter(tb, (0, smooth_km / res_km, smooth_km / res_km), mode='nearest')
     d = distance_km(tb.shape, guess, res_km)
+    near = d <= (search_km if centre_km is None else centre_km)
     regions = [storm_region(x < cold_k, guess, res_km, search_km, min_area_km2, d) for x in s]
+    step = max(1, int(round(work_km / res_km)))
+    regions = [None if r is None else r & near for r in regions]
+    regions = [r if r is not None and r[::step, ::step].any() else None for r in regions]
     out, todo = [None] * len(regions), [i for i, r in enumerate(regions) if r is not None]
     if not todo: return out
-    step = max(1, int(round(work_km / res_km)))
     light = ndimage.gaussian_filter(tb[todo], (0, sym_smooth_km / res_km, sym_smooth_km / res_km), mode='nearest')[:, ::step, ::step]
     reg = np.stack([regions[i][::step, ::step] for i in todo])
     pad = int(np.ceil(r_max_km / (res_km * step)))       # only the regions' box and the rings around it (the rings of
@@ -124,7 +130,8 @@ def find_centre(tb, res_km: float, *, guess=None, **finder):
     """The storm centre (row, col) in pixels of one IR image `tb` (H, W) in kelvin of `res_km` km per pixel, or
     None when no cold cloud (Tb smoothed by `smooth_km` < `cold_k`) has >= `min_area_km2` within `search_km` of
     the first guess `guess` (row, col; default the image centre). The centre is the most azimuthally symmetric
-    pixel (`azimuthal_asymmetry`) of the cold region nearest the guess, on a grid of about `work_km`. The
+    pixel (`azimuthal_asymmetry`) of the cold region nearest the guess within `centre_km` (default `search_km`) of
+    it, on a grid of about `work_km`. The
     parameters (`finder`) and their defaults are those of `find_centres`."""
     return find_centres(_filled(tb)[None], res_km, guess=guess, **finder)[0]
 

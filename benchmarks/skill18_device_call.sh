@@ -27,6 +27,8 @@
 # Run 8 (SKILL.md, 2026-12-07, one H100, a host ~1.25x slower on the CPU): VAE_STEPS=2000 VAE_MIN=3.5 LDM_STEPS=5000
 # LDM_SET='unet.target=change unet.reference=storm_following': world 87 s, store 102 s, VAE 193 s, stage 2 315 s to step
 # 4850 (the call's cap); the test evaluation, started with a whole call, did not finish in it: give it a call of its own.
+# LDM_MIN is per call: when stage 2 starts a call of its own, ~7 minutes fit (run 8's 4.5 stopped it 150 steps short,
+# and the rest would have cost a second compile: LDM_STEPS=4850 ended it there instead).
 # Run 6 (SKILL.md, one H100): VAE 900 steps in 112 s, stage 2 7000 steps in 234 s; the baselines filled the cache at
 # ~77 CPU-s a sample (135 of 240 in ~16 min): the evaluation's bottleneck on 16 vCPUs.
 set -u

@@ -7,6 +7,7 @@ persistence and storm-following persistence; one JSON line a variant.
     python benchmarks/demo_levers.py demo_out /tmp/levers [base v minsnr5 storm]
     python benchmarks/demo_levers.py demo_out /tmp/levers latest motion latest_s1 motion_s1      # unet.motion_film
     python benchmarks/demo_levers.py demo_out /tmp/levers base steps20 ddim_eta1 noise1.15 g1.5 g0.7   # sampling only
+    python benchmarks/demo_levers.py demo_out /tmp/levers carry lags7 storm_img noclip     # RESULTS.md, 2026-12-07 evening
 
 A variant is either training overrides (a list: a new stage-2 run) or sampling options (a dict: the demo's own model
 sampled differently, nothing trained).
@@ -23,19 +24,19 @@ variants = {'base': None, 'v': ['loss.prediction=v'], 'minsnr5': ['loss.min_snr_
             'latest': ['unet.reference=latest'],            # its control: the same training path as 'storm', the switch off
             'storm_s1': ['unet.reference=storm_following', 'train.seed=1'], 'latest_s1': ['unet.reference=latest', 'train.seed=1'],
             'motion': ['unet.motion_film=true'], 'motion_s1': ['unet.motion_film=true', 'train.seed=1'],   # the motion at every scale
-            # pairs issued 0..7 model steps after t (teacher forcing, the ERA5 of t as the analysis rollout reads it):
-            # the conditions of every rollout step seen in training, and 8 pairs a sample instead of 1
             # the storm-following reference moved in image pixels before encoding (no sub-latent-pixel blur)
             'storm_img': ['unet.reference=storm_following', 'unet.reference_shift=image'],
             'storm_img_s1': ['unet.reference=storm_following', 'unet.reference_shift=image', 'train.seed=1'],
+            # pairs issued 0..7 model steps after t (teacher forcing, the ERA5 of t as the analysis rollout reads it):
+            # the conditions of every rollout step seen in training, and 8 pairs a sample instead of 1
             'lags7': ['train.rollout_lags=7'], 'lags7_s1': ['train.rollout_lags=7', 'train.seed=1'],
             # sampling levers on the demo's own model (spread and storm structure): more ODE steps, a stochastic
             # sampler (DDIM eta=1: DDPM-like), a wider z_T, guidance above and below 1
             'steps20': {'steps': 20}, 'ddim_eta1': {'sampler': 'ddim', 'eta': 1.0, 'steps': 50},
             'noise1.15': {'init_noise_scale': 1.15}, 'g1.5': {'guidance': 1.5}, 'g0.7': {'guidance': 0.7},
+            'noclip': {'clip_output': False},     # decoded frames not clamped to [-1, 1] (does the clamp bias the mean?)
             # the rollout's later steps add their change to the latent the step before generated, not to the decoded
             # frame encoded again (no decode-encode round trip per step)
-            'noclip': {'clip_output': False},     # decoded frames not clamped to [-1, 1] (does the clamp bias the mean?)
             'carry': {'rollout_latent': 'carry'}, 'carry_g0.7': {'rollout_latent': 'carry', 'guidance': 0.7}}
 which = sys.argv[3:] or list(variants)
 t00 = time.time()

@@ -435,16 +435,20 @@ def _step_reference(model, vae, cur: torch.Tensor, z_prev: torch.Tensor | None, 
     before generated (no decode-encode round trip); moved with the storm under `unet.reference='storm_following'`."""
     if model.cfg.target != 'change': return None
     if cfg.rollout_latent == 'encode' or z_prev is None: return frame_reference(vae, cur, motion, model.cfg, cfg.step_h, vae_cfg)
-    if model.cfg.reference == 'storm_following' and model.cfg.reference_shift == 'image':
+    return reference_latent(z_prev, motion, model.cfg, cfg.step_h)
+
+def _check_rollout(ucfg, cfg):
+    "Refuses a rollout that a model of UNetConfig `ucfg` cannot run under SamplingConfig `cfg` (before any step is made)."
+    if cfg.rollout_latent == 'carry' and ucfg.reference == 'storm_following' and ucfg.reference_shift == 'image':
         raise ValueError("rollout_latent='carry' moves the carried latent, but this model was trained on frames moved "
                          "before encoding (unet.reference_shift='image'): use rollout_latent='encode'")
-    return reference_latent(z_prev, motion, model.cfg, cfg.step_h)
 
 def _storm_noise(smp, gens: list, members: int, model, vae) -> torch.Tensor:
     "z_T of one rollout step, each storm's `members` rows from its own generator."
     shape = (members, *_latent_shape(model, vae))
     return torch.cat([smp.initial_noise(shape, g, g.device) for g in gens])
 
+# %% ../nbs/05a_sampling.ipynb #d3f18a2c5e
 @torch.no_grad()
 def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
              schedule: NoiseSchedule | LossConfig | None = None, vae_cfg=None, leads: int | None = None, ema=None,
@@ -456,6 +460,7 @@ def forecast(model, vae, batch: dict, cfg: SamplingConfig | None = None, *,
     does not depend on the storms batched with it (exactly, for the deterministic samplers; the step noise of a
     stochastic one comes from the first storm's generator); None: one generator seeded `cfg.seed` for the batch."""
     cfg = sampling_config(cfg, **options)
+    _check_rollout(model.cfg, cfg)
     dev = _device_of(model)
     batch = visible(batch, cfg.information)                             # analysis: nothing valid after t from here on
     gridsat, era5, fut = _batch_inputs(batch, dev)

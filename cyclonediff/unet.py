@@ -116,20 +116,21 @@ def next_latent(x: torch.Tensor, z_latest: torch.Tensor | None, cfg: UNetConfig)
     return x if cfg.target == 'frame' else z_latest + x / cfg.change_scale
 
 # %% ../nbs/02_unet.ipynb #6631e0d8
-def _need_motion(motion):
+def _moved(x: torch.Tensor, motion, step_h: float, image_px: float = 1.0) -> torch.Tensor:
+    "`x` (B, C, H, W), whose pixel is `image_px` image pixels, moved with the storm's `motion` over `step_h` hours."
     if motion is None:
         raise ValueError("unet.reference='storm_following' needs the storm's motion at t (the items' `motion`, from its "
                          "track fixes up to t); the batch has none")
+    from cyclonediff.datasets import MOTION_HOURS, shift_frames   # here: importing the UNet does not load the store modules
+    per_step = float(step_h) / MOTION_HOURS / float(image_px)     # image pixels per 3 h -> x's pixels per step
+    return shift_frames(x, torch.as_tensor(motion, dtype=torch.float32, device=x.device).reshape(-1, 2) * per_step)
 
 def reference_latent(z_latest: torch.Tensor | None, motion, cfg: UNetConfig, step_h: float) -> torch.Tensor | None:
     """The scaled latent that the change of `cfg` is measured from: `z_latest` (`reference='latest'`), or `z_latest`
     moved with the storm over one model step of `step_h` hours (`'storm_following'`; `motion` (B, 2): the storm's
     motion at t in image pixels per `MOTION_HOURS`, (rows, cols), as the data sets' items carry it)."""
     if cfg.reference == 'latest' or z_latest is None: return z_latest
-    _need_motion(motion)
-    from cyclonediff.datasets import MOTION_HOURS, shift_frames   # here: importing the UNet does not load the store modules
-    px = float(step_h) / MOTION_HOURS / (cfg.image_size / cfg.latent_size)      # image pixels per 3 h -> latent pixels per step
-    return shift_frames(z_latest, torch.as_tensor(motion, dtype=torch.float32, device=z_latest.device).reshape(-1, 2) * px)
+    return _moved(z_latest, motion, step_h, cfg.image_size / cfg.latent_size)
 
 def frame_reference(vae, gridsat: torch.Tensor, motion, cfg: UNetConfig, step_h: float, vae_cfg=None) -> torch.Tensor:
     """`reference_latent` of the newest frame of a (B, 1+history, H, W) condition: its latent moved with the storm
@@ -137,10 +138,7 @@ def frame_reference(vae, gridsat: torch.Tensor, motion, cfg: UNetConfig, step_h:
     pixels repeated) and then encoded, so a sub-latent-pixel motion does not blur the latent."""
     if cfg.reference != 'storm_following' or cfg.reference_shift == 'latent':
         return reference_latent(latest_latent(vae, gridsat, vae_cfg), motion, cfg, step_h)
-    _need_motion(motion)
-    from cyclonediff.datasets import MOTION_HOURS, shift_frames
-    off = torch.as_tensor(motion, dtype=torch.float32, device=gridsat.device).reshape(-1, 2) * (float(step_h) / MOTION_HOURS)
-    return latest_latent(vae, shift_frames(gridsat[:, :1].to(torch.float32), off), vae_cfg)
+    return latest_latent(vae, _moved(gridsat[:, :1].to(torch.float32), motion, step_h), vae_cfg)
 
 # %% ../nbs/02_unet.ipynb #f32b063d
 def spatial_encoding(h: int, w: int, num_freqs: int = 4, device=None, dtype=torch.float32) -> torch.Tensor:

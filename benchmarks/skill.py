@@ -272,7 +272,7 @@ class SkillRun:
         "The model and its no-ERA5 ablation: side by side on one GPU each, or one after the other."
         a, runs = self.a, self.runs
         ld = lambda: [*self.common, f'train.vae_ckpt={runs}/vae', f'train.max_steps={a.ldm_steps}', *a.ldm_set,
-                      f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm", least=2.0)}',
+                      f'train.time_limit_min={self.clock.train_minutes(a.ldm_min, "ldm", least=a.ldm_least)}',
                       f'train.ckpt_every={a.ckpt_every or a.ldm_steps}']
         jobs = [(['train', 'ldm', *self.resume, '--cfg', a.cfg], 'ldm', '0')]
         if not a.no_ablation: jobs.append((['train', 'ldm', *self.resume, '--no-era5', '--cfg', a.cfg], 'ldm_no_era5',
@@ -372,6 +372,8 @@ def parse_args():
     ap.add_argument('--every-h', type=int, default=12)
     ap.add_argument('--vae-steps', type=int, default=1500); ap.add_argument('--vae-min', type=float, default=2.0)
     ap.add_argument('--ldm-steps', type=int, default=2500); ap.add_argument('--ldm-min', type=float, default=3.0)
+    ap.add_argument('--ldm-least', type=float, default=2.0, help='minutes a call must have left to start (or resume) stage 2 '
+                    'in it; else it ends (exit 75) and the next call trains: a stage-2 start costs its compile again')
     ap.add_argument('--members', type=int, default=16); ap.add_argument('--max-samples', type=int, default=24)
     ap.add_argument('--guidance', type=float, default=7.5, help='CFG scale (7.5 as in seed 000; 2-4 was better calibrated on the CPU demo)')
     ap.add_argument('--resume-training', action='store_true',

@@ -73,7 +73,7 @@ fi
 D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
 timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
   --split-method time --split-fractions "${SPLIT:-0.58,0.2,0.22}" --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
-  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ckpt-every 2500 $CT --ldm-set $LDM_SET --vae-set $VAE_SET \
+  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ldm-least "${LDM_LEAST:-2}" --ckpt-every 2500 $CT --ldm-set $LDM_SET --vae-set $VAE_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE-1,1.5,2.5}" --guidance "${CFG_SCALE:-1}" \
   --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" $CACHE $VALR \
   --resume-training --deadline-min $D --eval-min "${EVAL_MIN:-6.5}"

@@ -80,9 +80,10 @@ def _first_missing(times_roles, have, what):
     (t, r), more = miss[0], len(miss) - 1
     return f'{what} {t} ({r})' + (f' and {more} more' if more else '')
 
-def sample_index(sources: Sources, cfg: DataConfig | None = None, splits: SplitConfig | None = None):
+def sample_index(sources: Sources, cfg: DataConfig | None = None, splits: SplitConfig | None = None, era5_files: dict | None = None):
     """(samples, skipped) DataFrames: the samples (storm, t) that can be built, one row each with sid, name, season,
-    split, time, timestamp, lat, lon (track position at t); and the other track times with `reason_code`, `reason`."""
+    split, time, timestamp, lat, lon (track position at t); and the other track times with `reason_code`, `reason`.
+    `era5_files`: `era5_file_times(sources.era5)` when the caller has read it already (a builder: it needs it again)."""
     cfg, splits = cfg or DataConfig(), splits or SplitConfig()
     tracks = read_ibtracs(sources.ibtracs, sources.basins, sources.seasons).dropna(subset=['lat', 'lon'])
     if sources.sids is not None:
@@ -91,7 +92,7 @@ def sample_index(sources: Sources, cfg: DataConfig | None = None, splits: SplitC
         tracks = tracks[tracks['sid'].isin(sources.sids)]
     ir = set(gridsat_files(sources.gridsat).index)
     evars = era5_variables(cfg.era5_channels)
-    e_have = set(era5_times(sources.era5, evars))
+    e_have = set(era5_times(sources.era5, evars, era5_files))
     storms = tracks.groupby('sid', sort=True).agg(name=('name', 'first'), season=('season', 'first'), start=('time', 'min'), end=('time', 'max')).reset_index()
     split_of = assign_splits(storms, splits)
     frames = sample_frames(cfg)
@@ -384,10 +385,9 @@ def _open_partial(partial: Path, samples: pd.DataFrame, cfg: DataConfig, dtype: 
         _create_zarr(zp, samples, cfg, dtype, info)
     return zarr.open_group(zp, mode='r+')
 
-def _storm_parts(todo: pd.DataFrame, sources: Sources, cfg: DataConfig) -> list:
+def _storm_parts(todo: pd.DataFrame, sources: Sources, cfg: DataConfig, e_files: dict) -> list:
     "[(sample records, {time: IR file}, ERA5 files)] per storm: the arguments of one `build_part` call."
     ir = gridsat_files(sources.gridsat)
-    e_files = era5_file_times(sources.era5) if len(todo) else {}
     parts = []
     for sid, grp in todo.groupby('sid', sort=True):
         recs = [dict(slot=int(r.slot), time=r.time, lat=float(r.lat), lon=float(r.lon)) for r in grp.itertuples()]
@@ -445,6 +445,7 @@ def _complete(g, partial: Path, out: Path, samples: pd.DataFrame, skipped: pd.Da
 class Build:
     "An open build (from `start_build`): the index, the partial store and the samples still to cut."
     out: Path; partial: Path; group: object; samples: pd.DataFrame; skipped: pd.DataFrame; info: dict; todo: pd.DataFrame
+    era5_files: dict                      # `era5_file_times` of the sources, read once for the index and the cutting
 
 def start_build(sources: Sources, out, cfg: DataConfig, splits: SplitConfig, *, dtype: str = 'float32',
                 compression: str = 'lz4', overwrite: bool = False) -> Build | None:
@@ -453,7 +454,8 @@ def start_build(sources: Sources, out, cfg: DataConfig, splits: SplitConfig, *, 
     _compressors(compression)
     out = Path(out)
     partial = out.with_name(out.name + '.partial')
-    samples, skipped = sample_index(sources, cfg, splits)
+    era5_files = era5_file_times(sources.era5)           # the times in every ERA5 file: read once, used twice
+    samples, skipped = sample_index(sources, cfg, splits, era5_files)
     if splits.seasons is None:
         empty = [s for s, f in zip(SPLITS, splits.fractions) if f > 0 and not (samples['split'] == s).any()]
         if empty:
@@ -464,7 +466,7 @@ def start_build(sources: Sources, out, cfg: DataConfig, splits: SplitConfig, *, 
     if _existing_store(out, info, overwrite) and not _reopen_for_repair(out, partial): return None
     g = _open_partial(partial, samples, cfg, dtype, info, overwrite)
     done = g['done'][:] if len(samples) else np.zeros(0, bool)
-    return Build(out, partial, g, samples, skipped, info, samples[~done])
+    return Build(out, partial, g, samples, skipped, info, samples[~done], era5_files)
 
 def finish_build(b: Build, **extra) -> Path:
     "Manifest, stats, config (`info` and the `extra` fields) and the atomic publish of a build whose samples are all done."
@@ -480,7 +482,7 @@ def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits:
     cfg, splits = cfg or DataConfig(), splits or SplitConfig()
     b = start_build(sources, out, cfg, splits, dtype=dtype, compression=compression, overwrite=overwrite)
     if b is None: return Path(out)
-    _cut_parts(b.partial / 'store.zarr', _storm_parts(b.todo, sources, cfg), cfg, workers=workers, total=len(b.todo),
+    _cut_parts(b.partial / 'store.zarr', _storm_parts(b.todo, sources, cfg, b.era5_files), cfg, workers=workers, total=len(b.todo),
                desc=f'building {b.out.name}', progress=progress, on_sample=on_sample)
     return finish_build(b)
 

@@ -5,6 +5,7 @@
 # %% ../nbs/00b_store_dask.ipynb #b9a5d3e5
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
 from contextlib import contextmanager
@@ -20,8 +21,9 @@ from .store import (SampleCutter, Sources, SplitConfig, build_part, finish_build
                                sample_frames, start_build)
 
 # %% auto #0
-__all__ = ['time_blocks', 'patch_key', 'file_requests', 'keep_freed_memory', 'cut_file', 'pick', 'CropCutter', 'cut_block',
-           'local_cluster', 'dask_client', 'cut_on_cluster', 'build_store_dask', 'store_differences']
+__all__ = ['time_blocks', 'patch_key', 'file_requests', 'block_lanes', 'LaneQueue', 'keep_freed_memory', 'cut_file', 'pick',
+           'CropCutter', 'cut_block', 'local_cluster', 'dask_client', 'cut_on_cluster', 'build_store_dask',
+           'store_differences']
 
 # %% ../nbs/00b_store_dask.ipynb #f2acc1e7
 def time_blocks(todo: pd.DataFrame, block_h: int = 12) -> list[pd.DataFrame]:
@@ -45,6 +47,34 @@ def file_requests(blocks: list, ir: pd.Series, cfg: DataConfig) -> dict:
                 t = pd.Timestamp(r.time) + dt
                 if t in ir.index: out.setdefault(ir[t], {}).setdefault(b, []).append(patch_key(t, r.lat, r.lon))
     return out
+
+# %% ../nbs/00b_store_dask.ipynb #ebcb90e2
+def block_lanes(blocks: list, n: int) -> np.ndarray:
+    """The run (0 ... n-1) of each block: the blocks, in time order, cut into `n` runs of consecutive blocks with about
+    equal numbers of samples."""
+    sizes = np.array([len(b) for b in blocks], dtype=float)
+    if not len(sizes) or n <= 1: return np.zeros(len(sizes), dtype=int)
+    mid = np.cumsum(sizes) - sizes / 2                            # each block's middle sample, counted from the start
+    return np.minimum((mid * n / sizes.sum()).astype(int), n - 1)
+
+class LaneQueue:
+    """The next block of each of `n` lanes (one per worker), handed out as the lanes ask. The blocks are cut into
+    ceil(n / 2) runs (`block_lanes`, sized by the lanes that walk them); lane 2r walks run r forward from its start,
+    lane 2r + 1 backward from its end. A lane whose run is used up helps the run with most blocks left."""
+    def __init__(self, blocks: list, n: int):
+        n = max(int(n), 1)
+        per_lane = block_lanes(blocks, n)                         # n equal shares; runs join them in pairs
+        self.runs = [collections.deque(np.flatnonzero(per_lane // 2 == r).tolist()) for r in range((n + 1) // 2)]
+        self.left = sum(map(len, self.runs))
+
+    def next(self, lane: int) -> int | None:
+        "The block lane `lane` cuts next (None: every block is handed out)."
+        run = self.runs[lane // 2]
+        if not run:
+            run = max(self.runs, key=len)
+            if not run: return None
+        self.left -= 1
+        return int(run.pop() if lane % 2 else run.popleft())
 
 # %% ../nbs/00b_store_dask.ipynb #30644433
 def keep_freed_memory() -> bool:
@@ -71,8 +101,9 @@ def cut_file(path: str, requests: dict, cfg: dict) -> dict:
     return out
 
 def pick(result: dict, block: int) -> dict:
-    "The patches of one block from a `cut_file` result (run where that result lives: only they travel on)."
-    return result.get(block, {})
+    """`{block: its patches}` of a `cut_file` result, for a block on another worker (run where that result lives:
+    only the block's patches travel on)."""
+    return {block: result.get(block, {})}
 
 class CropCutter(SampleCutter):
     "A `SampleCutter` whose IR patches were cut beforehand, file by file (`cut_file`); a missing one is `missing_ir`."
@@ -86,12 +117,13 @@ class CropCutter(SampleCutter):
         if isinstance(got, Exception): raise got
         return got
 
-def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, *crop_parts) -> list | OSError:
-    """Cut and write the samples `recs` of one block from the gathered patches (`pick` results). Returns [(slot, status)],
+def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, block: int, *file_parts) -> list | OSError:
+    """Cut and write the samples `recs` of block `block` from its patches in `file_parts` (`cut_file` results, or `pick`
+    results of files cut on another worker). Returns [(slot, status)],
     or the OSError of a write that failed (a full disk), which the client raises: a task that raised it would first
     have the worker log its traceback beside the one-line error."""
     keep_freed_memory()
-    crops = {k: v for part in crop_parts for k, v in part.items()}
+    crops = {k: v for part in file_parts for k, v in part.get(block, {}).items()}
     try: return build_part(zarr_path, era5_paths, cfg, recs, {}, cutter=functools.partial(CropCutter, crops))
     except OSError as e: return e                 # read errors became skipped samples in build_part: this is a write
 
@@ -124,17 +156,21 @@ def _era5_of(recs: list, e_files: dict, cfg: DataConfig) -> list:
     return [f for f, vt in e_files.items() if any(ts & need for ts in vt.values())]
 
 def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg: DataConfig, *, block_h: int = 12,
-                   in_flight: int | None = None, progress: bool = True, on_sample=None, desc: str = 'building'):
-    "Cut and write the samples `todo` on the cluster of `client`: file tasks, then block tasks (see above)."
+                   in_flight: int | None = None, progress: bool = True, on_sample=None, desc: str = 'building',
+                   era5_files: dict | None = None):
+    """Cut and write the samples `todo` on the cluster of `client`: file tasks, then block tasks, in a lane per worker.
+    `era5_files`: `era5_file_times(sources.era5)` if read already."""
     from distributed import as_completed
     from tqdm.auto import tqdm
     blocks = time_blocks(todo, block_h)
     req = file_requests(blocks, gridsat_files(sources.gridsat), cfg)
-    e_files = era5_file_times(sources.era5) if len(todo) else {}
+    e_files = (era5_file_times(sources.era5) if era5_files is None else era5_files) if len(todo) else {}
     files_of = {b: [p for p, per in req.items() if b in per] for b in range(len(blocks))}
-    last_use = {p: max(per) for p, per in req.items()}
-    in_flight = in_flight or 2 * max(len(client.scheduler_info()['workers']), 1) + 2
-    zp, cfgd, files, running, failed = str(zarr_path), asdict(cfg), {}, as_completed(), []
+    workers = sorted(client.scheduler_info()['workers']) or [None]          # None: no worker yet, one lane
+    queue, uses = LaneQueue(blocks, len(workers)), {p: len(per) for p, per in req.items()}
+    in_flight = in_flight or 2 * len(workers)     # a lane's block running, its next queued: at the end, one block at most waits
+    slots = [in_flight // len(workers) + (k < in_flight % len(workers)) for k in range(len(workers))]   # blocks a lane runs at once
+    zp, cfgd, files, running, lane_of, failed = str(zarr_path), asdict(cfg), {}, as_completed(), {}, []
     with tqdm(total=len(todo), desc=desc, disable=not progress, unit='sample') as bar:
         def finished(fut):
             done = fut.result()
@@ -142,16 +178,24 @@ def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg:
             for slot, _ in done:
                 bar.update(1)
                 if on_sample is not None: on_sample(slot)
-        for b, blk in enumerate(blocks):
-            if failed: break                              # submit no more; let the running blocks end, then raise
-            recs = [dict(slot=int(r.slot), time=r.time, lat=float(r.lat), lon=float(r.lon)) for r in blk.itertuples()]
+        def submit(lane):
+            b = None if failed else queue.next(lane)      # after a failure: submit no more; the running blocks end
+            if b is None: return
+            recs = [dict(slot=int(r.slot), time=r.time, lat=float(r.lat), lon=float(r.lon)) for r in blocks[b].itertuples()]
+            on = dict(workers=workers[lane], allow_other_workers=True, pure=False)      # the lane's worker
             for p in files_of[b]:
-                if p not in files: files[p] = client.submit(cut_file, p, req[p], cfgd, pure=False)
-            parts = [client.submit(pick, files[p], b, pure=False) for p in files_of[b]]
-            running.add(client.submit(cut_block, zp, _era5_of(recs, e_files, cfg), cfgd, recs, *parts, pure=False))
-            for p in [p for p in files_of[b] if last_use[p] == b]: del files[p]    # freed once its last block has it
-            while running.count() >= in_flight: finished(next(running))
-        for fut in running: finished(fut)
+                if p not in files: files[p] = (client.submit(cut_file, p, req[p], cfgd, priority=1, **on), lane)   # before queued blocks
+            parts = [f if k == lane else client.submit(pick, f, b, priority=1, pure=False) for f, k in map(files.get, files_of[b])]
+            fut = client.submit(cut_block, zp, _era5_of(recs, e_files, cfg), cfgd, recs, b, *parts, **on)
+            running.add(fut); lane_of[fut.key] = lane
+            for p in files_of[b]:
+                uses[p] -= 1
+                if not uses[p]: del files[p]              # freed once its last block has it
+        for k in range(max(slots)):
+            for lane in range(len(workers)):
+                if k < slots[lane]: submit(lane)
+        while running.count():
+            fut = next(running); finished(fut); submit(lane_of.pop(fut.key))    # the lane that finished asks again
     if failed: raise failed[0]       # with no task in flight, the cluster closes without a worker logging a traceback
 
 # %% ../nbs/00b_store_dask.ipynb #00427e8b
@@ -167,7 +211,8 @@ def build_store_dask(sources: Sources, out, cfg: DataConfig | None = None, *, sp
     if len(b.todo):
         with dask_client(scheduler, workers) as client:
             cut_on_cluster(client, b.partial / 'store.zarr', b.todo, sources, cfg, block_h=block_h, in_flight=in_flight,
-                           progress=progress, on_sample=on_sample, desc=f'building {b.out.name}')
+                           progress=progress, on_sample=on_sample, desc=f'building {b.out.name}',
+                           era5_files=b.era5_files)
     return finish_build(b, builder='dask.distributed')
 
 # %% ../nbs/00b_store_dask.ipynb #1382cdbd

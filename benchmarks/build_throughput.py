@@ -4,6 +4,7 @@
     python benchmarks/build_throughput.py                       # writes a world (8 storms, 3 days, 80 x 160 deg)
     python benchmarks/build_throughput.py --world DIR --workers 1 2 4 --no-pool
     python benchmarks/build_throughput.py --days 6 --no-pool --repeat 3   # 16 blocks of 6 h; 1 and 2 workers interleaved 3 times
+    python benchmarks/build_throughput.py --world DIR --no-pool --stream  # and where each worker's time went (task stream)
 
 Each build starts from nothing and cuts every sample at the default DataConfig (286 px -> 256, 8 leads, 4 ERA5
 channels). Reported per build: wall seconds, samples/s, CPU seconds (all processes of the build: the client or
@@ -67,8 +68,26 @@ class PeakRSS:
     def __exit__(self, *exc): self.stop.set(); self.thread.join()
 
 
-def run_dask(world, out, workers, block_h):
-    "(cluster start s, wall s, CPU s of client + workers, peak RSS MiB of each worker) on the cluster `dask_client` starts."
+def stream_summary(records, t0) -> str:
+    """One line from `distributed.get_task_stream` records of a build that started at `t0` (epoch s): the tasks, the
+    seconds spent sending data between workers, and per worker its busy seconds, first start and last stop."""
+    busy, first, last, sent = {}, {}, {}, 0.0
+    for r in records:
+        w = r['worker'].rsplit(':', 1)[-1]
+        for s in r['startstops']:
+            if s['action'] == 'transfer': sent += s['stop'] - s['start']
+            if s['action'] != 'compute': continue
+            busy[w] = busy.get(w, 0.0) + s['stop'] - s['start']
+            first[w], last[w] = min(first.get(w, 1e30), s['start'] - t0), max(last.get(w, 0.0), s['stop'] - t0)
+    per = '; '.join(f'worker :{w} busy {busy[w]:.1f} s, first start {first[w]:.2f} s, last stop {last[w]:.2f} s' for w in sorted(busy))
+    return f'{len(records)} tasks, transfers {sent:.2f} s; {per}'
+
+
+def run_dask(world, out, workers, block_h, stream=False):
+    """(cluster start s, wall s, CPU s of client + workers, peak RSS MiB of each worker, task-stream line or None) on
+    the cluster `dask_client` starts."""
+    from contextlib import nullcontext
+    from distributed import get_task_stream
     from cyclonediff.store import sources_from_world
     from cyclonediff.store_dask import build_store_dask, dask_client
     t0 = time.perf_counter()
@@ -76,13 +95,13 @@ def run_dask(world, out, workers, block_h):
         c.run(lambda: __import__('cyclonediff.store_dask'))            # the workers import torch & co. before the clock
         start = time.perf_counter() - t0
         w0, c0, pids = c.run(worker_usage), usage()[0], c.run(os.getpid)
-        t1 = time.perf_counter()
-        with PeakRSS([pids[k] for k in sorted(pids)]) as rss:
+        t1, e1 = time.perf_counter(), time.time()
+        with PeakRSS([pids[k] for k in sorted(pids)]) as rss, (get_task_stream(client=c) if stream else nullcontext()) as ts:
             build_store_dask(sources_from_world(world), out, scheduler=c, block_h=block_h, progress=False)
         wall = time.perf_counter() - t1
         w1 = c.run(worker_usage)
         cpu = usage()[0] - c0 + sum(w1[k][0] - w0[k][0] for k in w1)
-        return start, wall, cpu, rss.peak
+        return start, wall, cpu, rss.peak, (stream_summary(ts.data, e1) if stream else None)
 
 
 def read_cpu(world_file, tmp):
@@ -116,6 +135,8 @@ def main():
     ap.add_argument('--days', type=int, default=3, help='days of the written world (default 3: 97 samples in 8 blocks of 6 h)')
     ap.add_argument('--repeat', type=int, default=1, help='dask builds per worker count, interleaved (default 1)')
     ap.add_argument('--keep', action='store_true')
+    ap.add_argument('--stream', action='store_true', help="record each dask build's task stream and print a line of it "
+                    '(tasks, transfer seconds, per worker busy seconds, first start and last stop)')
     a = ap.parse_args()
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     tmp = Path(tempfile.mkdtemp(prefix='cyclonediff_build_bench_'))
@@ -141,7 +162,8 @@ def main():
     walls = {}
     for rnd in range(a.repeat):
         for k in a.workers:
-            start, wall, cpu, rss = run_dask(world, tmp / f'dask{k}', k, a.block_h)
+            start, wall, cpu, rss, line = run_dask(world, tmp / f'dask{k}', k, a.block_h, a.stream)
+            if line: print(f'task stream, {k} worker{"s" * (k > 1)}, round {rnd + 1}, wall {wall:.1f} s: {line}', flush=True)
             if rnd == 0:
                 diff = store_differences(ref, tmp / f'dask{k}')
                 assert diff == [], diff

@@ -24,8 +24,8 @@ from .readers import (era5_file_times, era5_times, gridsat_files, open_era5, ope
 # %% auto #0
 __all__ = ['STORE_FORMAT', 'STATUS', 'COMPRESSION', 'SAMPLE_ARRAYS', 'MANIFEST_COLUMNS', 'REPAIR_FILE', 'Sources',
            'sources_from_world', 'time_str', 'sample_frames', 'sample_index', 'SampleSkipped', 'SampleCutter',
-           'build_part', 'zarr_path', 'compute_stats', 'write_stats', 'load_stats', 'read_store_config',
-           'read_manifest', 'Build', 'start_build', 'finish_build', 'build_store', 'inspect_store']
+           'build_part', 'zarr_path', 'stats_slots', 'era5_moments', 'compute_stats', 'write_stats', 'load_stats',
+           'read_store_config', 'read_manifest', 'Build', 'start_build', 'finish_build', 'build_store', 'inspect_store']
 
 # %% ../nbs/00b_store.ipynb #2e5f55e9
 def _pathlike(x):
@@ -280,20 +280,35 @@ def zarr_path(store) -> Path:
     if p.name == 'store.zarr' and p.is_dir(): return p
     raise FileNotFoundError(f'{p}: not a cyclonediff sample store (no store.zarr inside); build one with build_store')
 
-def compute_stats(store, split: str = 'train') -> dict:
-    "Per-channel mean / std of the raw ERA5 inputs over the built samples of `split` (valid pixels only)."
-    import zarr
-    g = zarr.open_group(zarr_path(store), mode='r')
-    chans = list(g.attrs['channels'])
-    slots = np.flatnonzero((g['status'][:] == 1) & (g['split'][:] == split))
-    n, mean, m2 = np.zeros(len(chans)), np.zeros(len(chans)), np.zeros(len(chans))
-    era5 = g['era5']
-    for s in slots:
-        x = era5[int(s)].astype(np.float64).reshape(len(chans), -1)
+def stats_slots(g, split: str = 'train') -> np.ndarray:
+    "The slots whose ERA5 the statistics cover: the built samples (status ok) of `split`, in slot order."
+    return np.flatnonzero((g['status'][:] == 1) & (g['split'][:] == split))
+
+def era5_moments(g, slots) -> np.ndarray:
+    "(len(slots), 3, channels) float64: the count, mean and M2 of each channel's valid ERA5 pixels, per sample."
+    era5, C = g['era5'], len(g.attrs['channels'])
+    out = np.zeros((len(slots), 3, C))
+    for i, s in enumerate(slots):
+        x = era5[int(s)].astype(np.float64).reshape(C, -1)
         ok = np.isfinite(x)
         ni = ok.sum(1)
         mi = np.where(ni > 0, np.where(ok, x, 0).sum(1) / np.maximum(ni, 1), 0.0)
-        m2i = np.where(ok, (x - mi[:, None]) ** 2, 0).sum(1)
+        out[i] = ni, mi, np.where(ok, (x - mi[:, None]) ** 2, 0).sum(1)
+    return out
+
+def compute_stats(store, split: str = 'train', moments: np.ndarray | None = None) -> dict:
+    """Per-channel mean / std of the raw ERA5 inputs over the built samples of `split` (valid pixels only): the
+    samples' `era5_moments` (read here, or `moments` computed elsewhere for the same `stats_slots`), combined in
+    slot order (Chan et al.), so that the numbers do not depend on who computed the moments."""
+    import zarr
+    g = zarr.open_group(zarr_path(store), mode='r')
+    chans = list(g.attrs['channels'])
+    slots = stats_slots(g, split)
+    mom = era5_moments(g, slots) if moments is None else moments
+    if mom.shape != (len(slots), 3, len(chans)):
+        raise ValueError(f'compute_stats: moments of shape {mom.shape} for {len(slots)} samples of {len(chans)} channels')
+    n, mean, m2 = np.zeros(len(chans)), np.zeros(len(chans)), np.zeros(len(chans))
+    for ni, mi, m2i in mom:
         tot = n + ni
         d = mi - mean
         with np.errstate(invalid='ignore', divide='ignore'):
@@ -305,9 +320,9 @@ def compute_stats(store, split: str = 'train') -> dict:
     return dict(split=split, n_samples=int(len(slots)), channels=chans, mean=mean.tolist(), std=std.tolist(),
                 count=n.astype(int).tolist())
 
-def write_stats(store, split: str = 'train') -> dict:
-    "Compute the stats (`compute_stats`) and write them to `<store>/stats.json` (atomically)."
-    stats = compute_stats(store, split)
+def write_stats(store, split: str = 'train', moments: np.ndarray | None = None) -> dict:
+    "Compute the stats (`compute_stats`, with `moments` if given) and write them to `<store>/stats.json` (atomically)."
+    stats = compute_stats(store, split, moments)
     write_text(zarr_path(store).parent / 'stats.json', json.dumps(stats, indent=1))
     return stats
 
@@ -430,11 +445,12 @@ def _reopen_for_repair(out: Path, partial: Path) -> bool:
     (partial / REPAIR_FILE).unlink()
     return True
 
-def _complete(g, partial: Path, out: Path, samples: pd.DataFrame, skipped: pd.DataFrame, info: dict):
-    "Write the manifest, the stats and the config into `partial`, then the rename that makes the store visible as `out`."
+def _complete(g, partial: Path, out: Path, samples: pd.DataFrame, skipped: pd.DataFrame, info: dict, moments=None):
+    """Write the manifest, the stats (from the ERA5 `moments` of the training samples if computed elsewhere) and the
+    config into `partial`, then the rename that makes the store visible as `out`."""
     import yaml, zarr
     write_csv(_manifest(g, samples, skipped), partial / 'manifest.csv')
-    write_stats(partial)
+    write_stats(partial, moments=moments)
     write_text(partial / 'config.yaml', yaml.safe_dump(dict(info, zarr_version=zarr.__version__), sort_keys=False))
     (partial / REPAIR_FILE).unlink(missing_ok=True)          # a repair cut short after its move: done now
     g.attrs['complete'] = True
@@ -468,9 +484,10 @@ def start_build(sources: Sources, out, cfg: DataConfig, splits: SplitConfig, *, 
     done = g['done'][:] if len(samples) else np.zeros(0, bool)
     return Build(out, partial, g, samples, skipped, info, samples[~done], era5_files)
 
-def finish_build(b: Build, **extra) -> Path:
-    "Manifest, stats, config (`info` and the `extra` fields) and the atomic publish of a build whose samples are all done."
-    _complete(b.group, b.partial, b.out, b.samples, b.skipped, dict(b.info, **extra))
+def finish_build(b: Build, moments: np.ndarray | None = None, **extra) -> Path:
+    """Manifest, stats, config (`info` and the `extra` fields) and the atomic publish of a build whose samples are all
+    done. `moments`: the training samples' `era5_moments`, if a cluster computed them (else they are read here)."""
+    _complete(b.group, b.partial, b.out, b.samples, b.skipped, dict(b.info, **extra), moments)
     return b.out
 
 def build_store(sources: Sources, out, cfg: DataConfig | None = None, *, splits: SplitConfig | None = None,

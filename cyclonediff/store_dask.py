@@ -17,13 +17,13 @@ import pandas as pd
 
 from .data import DataConfig, storm_patch
 from .readers import era5_file_times, gridsat_files, open_gridsat
-from .store import (SampleCutter, Sources, SplitConfig, build_part, finish_build, read_store_config,
-                               sample_frames, start_build)
+from .store import (SampleCutter, Sources, SplitConfig, build_part, era5_moments, finish_build,
+                               read_store_config, sample_frames, start_build, stats_slots)
 
 # %% auto #0
 __all__ = ['time_blocks', 'patch_key', 'file_requests', 'block_lanes', 'LaneQueue', 'keep_freed_memory', 'cut_file', 'pick',
            'CropCutter', 'cut_block', 'local_cluster', 'dask_client', 'cut_on_cluster', 'build_store_dask',
-           'store_differences']
+           'moments_on_cluster', 'store_differences']
 
 # %% ../nbs/00b_store_dask.ipynb #f2acc1e7
 def time_blocks(todo: pd.DataFrame, block_h: int = 12) -> list[pd.DataFrame]:
@@ -208,12 +208,28 @@ def build_store_dask(sources: Sources, out, cfg: DataConfig | None = None, *, sp
     cfg, splits = cfg or DataConfig(), splits or SplitConfig()
     b = start_build(sources, out, cfg, splits, dtype=dtype, compression=compression, overwrite=overwrite)
     if b is None: return Path(out)
+    moments = None
     if len(b.todo):
         with dask_client(scheduler, workers) as client:
             cut_on_cluster(client, b.partial / 'store.zarr', b.todo, sources, cfg, block_h=block_h, in_flight=in_flight,
                            progress=progress, on_sample=on_sample, desc=f'building {b.out.name}',
                            era5_files=b.era5_files)
-    return finish_build(b, builder='dask.distributed')
+            moments = moments_on_cluster(client, b.partial / 'store.zarr')
+    return finish_build(b, moments, builder='dask.distributed')
+
+def _moments_task(zarr_path: str, slots: list) -> np.ndarray:
+    import zarr
+    return era5_moments(zarr.open_group(zarr_path, mode='r'), slots)
+
+def moments_on_cluster(client, zarr_path, split: str = 'train', per_task: int = 32) -> np.ndarray:
+    """The `era5_moments` of the statistics' samples (`stats_slots`), `per_task` samples a task, read back on the
+    workers in parallel; `finish_build` combines them in slot order, so the statistics equal `build_store`'s bit
+    for bit. (Read on the client, this pass over every training sample's ERA5 was the build's serial tail.)"""
+    import zarr
+    g = zarr.open_group(str(zarr_path), mode='r')
+    slots = [int(s) for s in stats_slots(g, split)]
+    futs = [client.submit(_moments_task, str(zarr_path), slots[i:i + per_task], pure=False) for i in range(0, len(slots), per_task)]
+    return np.concatenate(client.gather(futs)) if futs else np.zeros((0, 3, len(g.attrs['channels'])))
 
 # %% ../nbs/00b_store_dask.ipynb #1382cdbd
 def store_differences(a, b, ignore=('builder',)) -> list[str]:

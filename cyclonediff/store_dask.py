@@ -65,7 +65,6 @@ class LaneQueue:
         n = max(int(n), 1)
         per_lane = block_lanes(blocks, n)                         # n equal shares; runs join them in pairs
         self.runs = [collections.deque(np.flatnonzero(per_lane // 2 == r).tolist()) for r in range((n + 1) // 2)]
-        self.left = sum(map(len, self.runs))
 
     def next(self, lane: int) -> int | None:
         "The block lane `lane` cuts next (None: every block is handed out)."
@@ -73,7 +72,6 @@ class LaneQueue:
         if not run:
             run = max(self.runs, key=len)
             if not run: return None
-        self.left -= 1
         return int(run.pop() if lane % 2 else run.popleft())
 
 # %% ../nbs/00b_store_dask.ipynb #30644433
@@ -130,11 +128,13 @@ def cut_block(zarr_path: str, era5_paths: list, cfg: dict, recs: list, block: in
 # %% ../nbs/00b_store_dask.ipynb #262ada5e
 def local_cluster(workers: int | None = None):
     """The `LocalCluster` of `scheduler='local'`: `workers` processes (None: one per core) of one thread each, which send
-    patches to each other uncompressed: they travel through loopback, where compressing float32 patches costs CPU and
-    saves nothing (a cluster of your own keeps its own `distributed.comm.compression`)."""
+    patches to each other uncompressed (they travel through loopback, where compressing float32 patches costs CPU and
+    saves nothing) and keep no statistical profile (a thread sampling every worker's stack every 10 ms, for a
+    dashboard this cluster does not start). A cluster of your own keeps its own settings."""
     import dask
     from distributed import LocalCluster
-    with dask.config.set({'distributed.comm.compression': None}):     # read by the workers as they start
+    quiet = {'distributed.comm.compression': None, 'distributed.worker.profile.enabled': False}
+    with dask.config.set(quiet):                                        # read by the workers as they start
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
 
 @contextmanager
@@ -154,6 +154,10 @@ def _era5_of(recs: list, e_files: dict, cfg: DataConfig) -> list:
     "The ERA5 files holding any time the samples `recs` need."
     need = {r['time'] + dt for r in recs for dt, _ in sample_frames(cfg)}
     return [f for f, vt in e_files.items() if any(ts & need for ts in vt.values())]
+
+def _on(worker) -> dict:
+    "`client.submit` options that place a task on `worker` (None: anywhere) unless it is gone or idle workers steal it."
+    return dict(pure=False) if worker is None else dict(workers=worker, allow_other_workers=True, pure=False)
 
 def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg: DataConfig, *, block_h: int = 12,
                    in_flight: int | None = None, progress: bool = True, on_sample=None, desc: str = 'building',
@@ -182,7 +186,7 @@ def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg:
             b = None if failed else queue.next(lane)      # after a failure: submit no more; the running blocks end
             if b is None: return
             recs = [dict(slot=int(r.slot), time=r.time, lat=float(r.lat), lon=float(r.lon)) for r in blocks[b].itertuples()]
-            on = dict(workers=workers[lane], allow_other_workers=True, pure=False)      # the lane's worker
+            on = _on(workers[lane])                        # the lane's worker
             for p in files_of[b]:
                 if p not in files: files[p] = (client.submit(cut_file, p, req[p], cfgd, priority=1, **on), lane)   # before queued blocks
             parts = [f if k == lane else client.submit(pick, f, b, priority=1, pure=False) for f, k in map(files.get, files_of[b])]

@@ -29,6 +29,8 @@
 # 4850 (the call's cap); the test evaluation, started with a whole call, did not finish in it: give it a call of its own.
 # LDM_MIN is per call: when stage 2 starts a call of its own, ~7 minutes fit (run 8's 4.5 stopped it 150 steps short,
 # and the rest would have cost a second compile: LDM_STEPS=4850 ended it there instead).
+# LDM_LEAST (default 2): the minutes a call must have left to start stage 2; the call that builds the world, the store
+# and the VAE sets it high (e.g. 5) so that stage 2 starts in the next call instead of compiling for a minute of steps.
 # Run 6 (SKILL.md, one H100): VAE 900 steps in 112 s, stage 2 7000 steps in 234 s; the baselines filled the cache at
 # ~77 CPU-s a sample (135 of 240 in ~16 min): the evaluation's bottleneck on 16 vCPUs.
 set -u

@@ -168,7 +168,7 @@ def cut_on_cluster(client, zarr_path, todo: pd.DataFrame, sources: Sources, cfg:
     from tqdm.auto import tqdm
     blocks = time_blocks(todo, block_h)
     req = file_requests(blocks, gridsat_files(sources.gridsat), cfg)
-    e_files = (era5_file_times(sources.era5) if era5_files is None else era5_files) if len(todo) else {}
+    e_files = era5_files if era5_files is not None else era5_file_times(sources.era5) if len(todo) else {}
     files_of = {b: [p for p, per in req.items() if b in per] for b in range(len(blocks))}
     workers = sorted(client.scheduler_info()['workers']) or [None]          # None: no worker yet, one lane
     queue, uses = LaneQueue(blocks, len(workers)), {p: len(per) for p, per in req.items()}

@@ -220,7 +220,8 @@ class SkillRun:
         "Run `fn` unless done; a training phase whose runs stopped before `steps` is not done (exit 75)."
         if name in self.times: return
         t0 = time.perf_counter(); fn(); dt = round(time.perf_counter() - t0, 1)
-        left = unfinished(list(runs), steps) if self.a.resume_training else []
+        boxed = name == 'ldm' and self.a.ldm_time_boxed  # stage 2 done at whatever step its time limit let it reach
+        left = unfinished(list(runs), steps) if self.a.resume_training and not boxed else []
         self.times[f'{name}_partial' if left else name] = round(self.times.pop(f'{name}_partial', 0) + dt, 1)  # all calls
         (self.out / 'times.json').write_text(json.dumps(self.times, indent=1))
         print(f'[{name}] {dt} s', flush=True)
@@ -383,6 +384,8 @@ def parse_args():
     ap.add_argument('--deadline-min', type=float, default=None, help='wall minutes this call may take (see above)')
     ap.add_argument('--eval-min', type=float, default=2.5, help='minutes the evaluation needs (with --deadline-min)')
     ap.add_argument('--ckpt-every', type=int, default=None, help='checkpoint interval of the trainings (default: their steps)')
+    ap.add_argument('--ldm-time-boxed', action='store_true', help='stage 2 stopped by its time limit (--ldm-min or the '
+                    'deadline) counts as done at the step it reached: the same call goes on to the evaluation')
     ap.add_argument('--phase', default='all', help="all | table | baselines (world, store and --baseline-cache only: fill "
                     "the cache on a CPU machine; a GPU run of the same world and samples then finds every entry by its key)")
     ap.add_argument('--leads', default='3,6,12,24', help='verified leads (hours)')

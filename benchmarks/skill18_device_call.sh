@@ -56,6 +56,7 @@ VAE_SET=${VAE_SET:-train.lr=2e-3 train.min_lr=1e-4}
 # --rollout-latent (the lever measured off the test)
 VALR=$([ -n "${VAL_ROLLOUTS:-}" ] && echo --val-rollouts "$VAL_ROLLOUTS" --val-samples "${VAL_SAMPLES:-64}")
 CT=$([ "${COMPILE_TRAIN:-1}" = 1 ] && echo --compile-train)   # COMPILE_TRAIN=0: stage 2 eager
+BOXED=$([ "${LDM_BOXED:-0}" = 1 ] && echo --ldm-time-boxed)  # LDM_BOXED=1: stage 2 trains LDM_MIN and the call goes on to the evaluation
 # the baselines: by default computed in the test evaluation on its 14 CPU workers once the trainings are done (~4 min
 # for 240 samples on an idle H100 machine: 0.99 samples/s on 16 workers, 2026-12-07); BASELINES_AHEAD=1 verifies them
 # into a cache beside the trainings instead (run 6: ~77 worker-s a sample there, 6x slower than on idle CPUs), and a
@@ -75,7 +76,7 @@ fi
 D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
 timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
   --split-method time --split-fractions "${SPLIT:-0.58,0.2,0.22}" --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
-  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ldm-least "${LDM_LEAST:-2}" --ckpt-every 2500 $CT --ldm-set $LDM_SET --vae-set $VAE_SET \
+  --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ldm-least "${LDM_LEAST:-2}" --ckpt-every 2500 $CT $BOXED --ldm-set $LDM_SET --vae-set $VAE_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE-1,1.5,2.5}" --guidance "${CFG_SCALE:-1}" \
   --eval-args="$EVAL_ARGS" --eval-spare-cores 2 --oracle-samples "${ORACLE_SAMPLES:-48}" $CACHE $VALR \
   --resume-training --deadline-min $D --eval-min "${EVAL_MIN:-6.5}"

@@ -15,6 +15,8 @@
   PATH@nhwc  PATH with its GroupNorms replaced by GroupNormNHWC (unet.norm_nhwc: outputs keep channels_last strides)
   PATH@fused PATH with its GroupNorms replaced by layers.FusedGroupNorm (unet.fused_norm: one Triton kernel for
            GroupNorm + SiLU, forward and backward, in the tensor's own layout)
+  PATH@views PATH with unet.nhwc_views: the condition's pixel-unshuffle written into channels_last memory and the
+           attention's heads cut as views of its channels_last qkv (no layout copies there)
 
 Every path but seed runs with torch.backends.cudnn.benchmark on (the trainer's `train.cudnn_benchmark`); the seeds
 left it off. Each compiled path is compiled afresh (torch._dynamo.reset(), static shapes).
@@ -161,7 +163,8 @@ def split_path(path: str, cond_patch: int):
 def measure(path, latent, batch, a, device):
     kind, cond_patch, mods = split_path(path, a.cond_patch)
     nchw = 'cf' in mods
-    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=cond_patch, **(TINY if a.tiny else {}))
+    cfg = UNetConfig(latent_channels=latent, in_gridsat=1 + a.history, cond_patch=cond_patch, nhwc_views='views' in mods,
+                     **(TINY if a.tiny else {}))
     torch.manual_seed(0)
     torch._dynamo.reset()               # no automatic dynamic shapes carried over from the previous batch size
     net, opt, fast = build(kind, cfg, device, channels_last=not nchw, nhwc_norm='nhwc' in mods, fused_norm='fused' in mods)

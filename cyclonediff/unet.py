@@ -17,10 +17,10 @@ from .layers import norm_silu, use_fused_group_norm
 
 # %% auto #0
 __all__ = ['TORCH_COMPILE_MODES', 'UNetConfig', 'latest_latent', 'denoising_target', 'next_latent', 'reference_latent',
-           'frame_reference', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'ConditionEncoder',
-           'GroupNormNHWC', 'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler', 'timestep_embedding',
-           'ResBlock', 'AttnBlock', 'Downsample', 'motion_embedding', 'film_motion', 'embedded_motion', 'drop_mask',
-           'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
+           'frame_reference', 'spatial_encoding', 'SpatialPositionalEncoding', 'group_norm', 'unshuffle_channels_last',
+           'ConditionEncoder', 'GroupNormNHWC', 'use_nhwc_group_norm', 'use_configured_norms', 'ConditionDownsampler',
+           'timestep_embedding', 'ResBlock', 'AttnBlock', 'Downsample', 'motion_embedding', 'film_motion',
+           'embedded_motion', 'drop_mask', 'CycloneUNet', 'expected_shapes', 'count_params', 'param_summary']
 
 # %% ../nbs/02_unet.ipynb #dbc8862a
 @dataclass(kw_only=True)
@@ -47,6 +47,8 @@ class UNetConfig:
                                      # 1 = the seed (full resolution), 4 = about half the FLOPs of a training step
     norm_nhwc: bool = False          # GroupNorms that keep channels_last strides (GroupNormNHWC); measured slower on an H200
     fused_norm: bool = False         # GroupNorm + SiLU in one Triton kernel (layers.FusedGroupNorm) on CUDA; same values elsewhere
+    nhwc_views: bool = False         # the condition's pixel-unshuffle written straight into channels_last memory and the
+                                     # attention's heads cut as views of a channels_last qkv: no layout copies there; same values
     target: str = 'frame'            # what the UNet denoises: 'frame' (the next frame's latent) | 'change' (its change from the latest input frame's)
     change_scale: float = 1.0        # target 'change': the latent change is multiplied by this (about 1 / its std) before noising
     reference: str = 'latest'        # target 'change': measured from the latest frame's latent ('latest') or from it moved
@@ -186,6 +188,14 @@ def _check_unet_input(x, name: str, channels: int, size: int | None = None):
         raise ValueError(f"CycloneUNet input `{name}`: expected shape (B, {channels}{where}), got {got}")
 
 
+def unshuffle_channels_last(x: torch.Tensor, p: int) -> torch.Tensor:
+    """`nn.PixelUnshuffle(p)(x)` (B, C, H, W) -> (B, C p², H/p, W/p), the same values written straight into channels_last
+    memory (one copy), so a channels_last convolution after it reads it as it is instead of converting it first."""
+    b, c, h, w = x.shape
+    y = x.reshape(b, c, h // p, p, w // p, p).permute(0, 2, 4, 1, 3, 5)      # (B, H/p, W/p, C, p, p)
+    return y.reshape(b, h // p, w // p, c * p * p).permute(0, 3, 1, 2)
+
+
 class ConditionEncoder(nn.Module):
     """gridsat (B, in_gridsat, H, W) + era5 (B, in_era5, H, W) -> (B, cond_channels, H/p, W/p), with spatial positional
     encoding; p = cfg.cond_patch folds p x p pixels into channels (lossless) before the convolutions."""
@@ -205,7 +215,9 @@ class ConditionEncoder(nn.Module):
         _check_unet_input(era5, 'era5', self.cfg.in_era5, self.cfg.image_size)
         if gridsat.shape[0] != era5.shape[0]:
             raise ValueError(f"CycloneUNet inputs: batch of `gridsat` ({gridsat.shape[0]}) != batch of `era5` ({era5.shape[0]})")
-        h = self.conv_in(self.unshuffle(self.pos(torch.cat([gridsat, era5], dim=1))))
+        x = self.pos(torch.cat([gridsat, era5], dim=1))
+        x = unshuffle_channels_last(x, self.cfg.cond_patch) if self.cfg.nhwc_views else self.unshuffle(x)
+        h = self.conv_in(x)
         return self.conv_out(norm_silu(self.norm, h))
 
 # %% ../nbs/02_unet.ipynb #e3c3697a
@@ -301,21 +313,31 @@ class ResBlock(_Checkpointable):
 
 class AttnBlock(_Checkpointable):
     "Multi-head self-attention over the H*W positions, residual, on F.scaled_dot_product_attention (vae.AttnBlock: one head)."
-    def __init__(self, channels: int, num_heads: int = 4, groups: int = 32):
+    def __init__(self, channels: int, num_heads: int = 4, groups: int = 32, nhwc: bool = False):
         super().__init__()
         if channels % num_heads:
             raise ValueError(f"AttnBlock: channels={channels} not divisible by num_heads={num_heads}")
-        self.channels, self.num_heads = channels, num_heads
+        self.channels, self.num_heads, self.nhwc = channels, num_heads, nhwc
         self.norm = group_norm(channels, groups)
         self.qkv = nn.Conv2d(channels, 3 * channels, 1)
         self.proj = nn.Conv2d(channels, channels, 1)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         b, c, h, w = x.shape
-        qkv = self.qkv(self.norm(x)).reshape(b, 3, self.num_heads, c // self.num_heads, h * w)
-        q, k, v = qkv.transpose(-1, -2).unbind(1)                     # each (B, heads, HW, d)
+        qkv = self.qkv(self.norm(x))
+        if self.nhwc and qkv.is_contiguous(memory_format=torch.channels_last):
+            return x + self.proj(self._nhwc_heads(qkv))
+        q, k, v = qkv.reshape(b, 3, self.num_heads, c // self.num_heads, h * w).transpose(-1, -2).unbind(1)  # (B, heads, HW, d)
         attended = F.scaled_dot_product_attention(q, k, v)            # (B, heads, HW, d)
         return x + self.proj(attended.transpose(-1, -2).reshape(b, c, h, w))
+
+    def _nhwc_heads(self, qkv: torch.Tensor) -> torch.Tensor:
+        "The attention of a channels_last `qkv` (B, 3C, H, W), its heads cut as views; a channels_last (B, C, H, W) back."
+        b, c3, h, w = qkv.shape
+        heads = qkv.permute(0, 2, 3, 1).reshape(b, h * w, 3, self.num_heads, c3 // 3 // self.num_heads)
+        q, k, v = heads.permute(2, 0, 3, 1, 4).unbind(0)              # each (B, heads, HW, d), a view
+        attended = F.scaled_dot_product_attention(q, k, v)            # (B, heads, HW, d)
+        return attended.transpose(1, 2).reshape(b, h, w, c3 // 3).permute(0, 3, 1, 2)
 
 
 class Downsample(nn.Module):
@@ -340,7 +362,7 @@ class _Level(nn.Module):
 
 def _attention_at(cfg: UNetConfig, width: int, size: int) -> nn.Module:
     "Self-attention for a level of `width` channels on a `size` x `size` grid if `size` is in attn_resolutions."
-    return AttnBlock(width, cfg.num_heads, cfg.norm_groups) if size in cfg.attn_resolutions else nn.Identity()
+    return AttnBlock(width, cfg.num_heads, cfg.norm_groups, cfg.nhwc_views) if size in cfg.attn_resolutions else nn.Identity()
 
 
 def _encoder_levels(cfg: UNetConfig, temb_channels: int) -> nn.ModuleList:
@@ -438,7 +460,7 @@ class CycloneUNet(nn.Module):
         self.down = _encoder_levels(cfg, temb_channels)
         deepest = cfg.level_channels[-1]
         self.mid1 = ResBlock(deepest, deepest, temb_channels, cfg.dropout, groups)
-        self.mid_attn = AttnBlock(deepest, cfg.num_heads, groups)
+        self.mid_attn = AttnBlock(deepest, cfg.num_heads, groups, cfg.nhwc_views)
         self.mid2 = ResBlock(deepest, deepest, temb_channels, cfg.dropout, groups)
         self.up = _decoder_levels(cfg, temb_channels)    # self.up[k] is level L-1-k (deepest first)
         self.out_norm = group_norm(cfg.level_channels[0], groups)

@@ -12,6 +12,8 @@
 #   bash benchmarks/gpu_session_issue20.sh vaecurve   # 300 steps of the VAE stage of configs/gpu.yaml: old norms seed 0 and 1, vae.fused_norm seed 0
 #   bash benchmarks/gpu_session_issue20.sh vaeprof    # kernel time by kind of the VAE stage with the fused norm (ours@fused@dcl) at 32
 #   bash benchmarks/gpu_session_issue20.sh vae2       # the VAE stage at 32: LPIPS input channels_last, discriminator / LPIPS compiled
+#   bash benchmarks/gpu_session_issue20.sh views     # batch 256: ours+c, ours+c@views (unet.nhwc_views), the compiled peer, ours+c@fused@views; profile of @views
+#   bash benchmarks/gpu_session_issue20.sh viewsg    # batch 32 with CUDA graphs: ours+cg, ours+cg@views, ours+cg@fused@views
 #   bash benchmarks/gpu_session_issue20.sh vaecurve2  # 300 trainer steps of the VAE stage, LPIPS + PatchGAN on: before issue 20 (seeds 0, 1) and now
 set -u
 O=${OUT:-/tmp/out}; mkdir -p "$O"
@@ -20,11 +22,17 @@ for part in "${@:-step}"; do case "$part" in
   kernel)
     t 200 nbdev_test --path nbs/00_layers.ipynb --flags cuda --do_print ;;
   cudatest)
-    for nb in 00_layers 01_vae 02_unet 04_trainer 05a_sampling; do
+    for nb in 00_layers 01_vae 02_unet 03e_stages 04_trainer 05_eval_torch 05a_sampling; do
       t 240 nbdev_test --path nbs/$nb.ipynb --flags cuda --do_print; done ;;
   step)
     t 420 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
       --paths ours+c ours+c@fused peer+c --json "$O/step_fused_256.json" ;;
+  views)
+    t 330 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
+      --paths ours+c ours+c@views peer+c ours+c@fused@views --profile ours+c@views:256 --json "$O/step_views_256.json" ;;
+  viewsg)
+    t 330 python benchmarks/step_speed.py --device cuda --batches 32 --latent 64 --cond-patch 4 \
+      --paths ours+cg ours+cg@views ours+cg@fused@views --json "$O/step_views_32.json" ;;
   profile)
     t 200 python benchmarks/step_speed.py --device cuda --batches 256 --latent 64 --cond-patch 4 --steps 6 \
       --paths ours+c@fused --profile ours+c@fused:256 ;;

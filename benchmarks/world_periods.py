@@ -1,0 +1,44 @@
+"""Do a world's training, validation and test periods intensify alike? The 24-h change of the track's wind at every
+sample of a built store, by split and by block of valid time (issue 18: the cold drift; a test held out in time).
+
+    python benchmarks/world_periods.py /tmp/skill/store /tmp/skill/world [--block-days 6]
+
+Reads the store's manifest (its `ok` samples and their split) and the world's IBTrACS file (the wind 24 h after each
+sample's time, on the same storm); writes nothing. A period whose storms intensify more on average teaches a model
+that reads the period's mean a drift that a later period does not have.
+"""
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from cyclonediff.overlap import TIME_FORMAT
+
+
+def wind_change_24h(store: Path, world: Path) -> pd.DataFrame:
+    "The store's ok samples (sid, split, time) with the track's wind at t and its change to t + 24 h (kt)."
+    m = pd.read_csv(store / 'manifest.csv')
+    m = m[m.status == 'ok'].assign(time=lambda d: pd.to_datetime(d.timestamp, format=TIME_FORMAT))
+    ib = pd.read_csv(next((world / 'ibtracs').glob('*.csv')), skiprows=[1], low_memory=False)
+    ib = ib.assign(time=pd.to_datetime(ib.ISO_TIME), wind=pd.to_numeric(ib.USA_WIND, errors='coerce'))[['SID', 'time', 'wind']]
+    now = m.merge(ib, left_on=['sid', 'time'], right_on=['SID', 'time'], how='left')
+    later = ib.assign(time=ib.time - pd.Timedelta(hours=24)).rename(columns={'wind': 'wind_24h'})
+    d = now.merge(later, on=['SID', 'time'], how='left')
+    return d.assign(dwind_24h=d.wind_24h - d.wind)[['sid', 'split', 'time', 'wind', 'dwind_24h']]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('store', type=Path); ap.add_argument('world', type=Path)
+    ap.add_argument('--block-days', type=float, default=6.0)
+    a = ap.parse_args(argv)
+    d = wind_change_24h(a.store, a.world)
+    agg = dict(samples=('dwind_24h', 'size'), storms=('sid', 'nunique'), wind_kt=('wind', 'mean'),
+               dwind_24h_kt=('dwind_24h', 'mean'), share_intensifying=('dwind_24h', lambda x: (x > 0).mean()))
+    print(d.groupby('split').agg(**agg).round(2).to_string())
+    block = ((d.time - d.time.min()) / pd.Timedelta(days=a.block_days)).astype(int) * a.block_days
+    print(); print(d.assign(first_day=block).groupby(['first_day', 'split']).agg(**agg).round(2).to_string())
+
+
+if __name__ == '__main__':
+    main()

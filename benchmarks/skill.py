@@ -250,7 +250,8 @@ class SkillRun:
         a = self.a
         # the storm count of this benchmark's world (the train preset itself follows the basins' genesis rates, issue 24)
         sh(cli() + ['data', 'synth', '--out', self.world, '--preset', 'train', '--workers', a.workers,
-                    f'n_storms={a.storms}', f'days={a.days}', 'genesis=count', "start='2020-08-01'", 'neighbourhood_deg=0'],
+                    f'n_storms={a.storms}', f'days={a.days}', 'genesis=count', "start='2020-08-01'", 'neighbourhood_deg=0']
+           + ([f'spinup_days={a.spinup_days}'] if a.spinup_days else []),
            log=self.out / 'world.log')
 
     def build_store(self):
@@ -370,6 +371,8 @@ def parse_args():
     ap.add_argument('--out', default='runs/skill'); ap.add_argument('--cfg', default=str(ROOT / 'configs' / 'gpu.yaml'))
     ap.add_argument('--gpus', type=int, default=1); ap.add_argument('--workers', type=int, default=os.cpu_count() or 1)
     ap.add_argument('--storms', type=int, default=200); ap.add_argument('--days', type=float, default=40)
+    ap.add_argument('--spinup-days', type=float, default=0, help='the world\'s storms live this many days before its '
+                    'start too (WorldConfig.spinup_days: no newborn-only first days; 10 makes them like the rest)')
     ap.add_argument('--every-h', type=int, default=12)
     ap.add_argument('--vae-steps', type=int, default=1500); ap.add_argument('--vae-min', type=float, default=2.0)
     ap.add_argument('--ldm-steps', type=int, default=2500); ap.add_argument('--ldm-min', type=float, default=3.0)

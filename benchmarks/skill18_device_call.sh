@@ -16,6 +16,8 @@
 # into /tmp/skill/bcache (eval --baselines-only, 13 workers at nice 19, single-threaded numeric libraries) from the
 # store's completion on, while the VAE and stage 2 train, and the test evaluation reuses them
 # (benchmarks/skill18_tables.py counts their time in).
+# SPINUP=10: the world's storms are born and live 10 days before its start too (WorldConfig.spinup_days), so its
+# first days are not newborn storms only (RESULTS.md: +14.5 kt in 24 h there without; runs 7-9 used 0).
 # GUIDANCE= (empty) tries no scale on the validation split: the test evaluation uses CFG_SCALE (default 1).
 # SMOKE=1 first runs the same pipeline on a tiny world and configs/tiny.yaml (GPU paths: compile, graphs, device
 # scores) to /tmp/smoke, beside the world's generation.
@@ -74,7 +76,7 @@ fi
 # minutes this call plans for, counted from the script's start (the wheel install above included): the device ends
 # a call at 10 minutes and what it kills there (a training in a session of its own) could live on (run 6)
 D=$(awk "BEGIN{print ${DEADLINE:-9.3} - $SECONDS / 60}")
-timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --every-h 6 \
+timeout $(awk "BEGIN{print int($D*60+15)}") python benchmarks/skill.py --out /tmp/skill --gpus 1 --workers 16 --storms "${STORMS:-250}" --days "${DAYS:-45}" --spinup-days "${SPINUP:-0}" --every-h 6 \
   --split-method time --split-fractions "${SPLIT:-0.58,0.2,0.22}" --vae-steps "${VAE_STEPS:-1500}" --vae-min "${VAE_MIN:-3}" \
   --ldm-steps "${LDM_STEPS:-10000}" --ldm-min "${LDM_MIN:-6}" --ldm-least "${LDM_LEAST:-2}" --ckpt-every 2500 $CT $BOXED --ldm-set $LDM_SET --vae-set $VAE_SET \
   --no-ablation --members 16 --max-samples "${MAX_SAMPLES:-240}" --choose-guidance "${GUIDANCE-1,1.5,2.5}" --guidance "${CFG_SCALE:-1}" \

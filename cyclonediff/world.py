@@ -35,6 +35,8 @@ class WorldConfig:
     seed: int = 0
     start: str = '2020-08-01'          # first analysis time (UTC)
     days: float = 3.0                  # length of the period
+    spinup_days: float = 0.0           # storms are born and live this many days before `start` too; nothing is written for
+                                       # that time, so the record begins with storms of every age (0: all born inside it)
     dt_h: int = 3                      # output step (h): GridSat, ERA5 and IBTrACS are 3-hourly
     lat_range: tuple = (-30.0, 30.0)   # IR window, deg N
     lon_range: tuple = (150.0, 210.0)  # IR window, west -> east in deg E; an east edge > 180 straddles the dateline
@@ -60,6 +62,7 @@ class WorldConfig:
         if n - s < 10 or e - w < 10: raise ValueError(f'WorldConfig: the IR window {self.lat_range} x {self.lon_range} is smaller than 10 deg')
         if self.era5_layout not in ('cds', 'legacy', 'cds-zip'): raise ValueError(f"WorldConfig.era5_layout must be 'cds', 'legacy' or 'cds-zip', got {self.era5_layout!r}")
         if self.ibtracs_lon_mode not in ('180', '360', 'unwrap'): raise ValueError(f"WorldConfig.ibtracs_lon_mode must be '180', '360' or 'unwrap', got {self.ibtracs_lon_mode!r}")
+        if self.spinup_days < 0: raise ValueError(f'WorldConfig.spinup_days must be >= 0, got {self.spinup_days}')
         if self.n_storms < 0 or self.days <= 0 or self.dt_h <= 0 or self.substeps < 1: raise ValueError('WorldConfig: n_storms >= 0, days > 0, dt_h > 0 and substeps >= 1 are required')
         if self.genesis not in ('count', 'climate'): raise ValueError(f"WorldConfig.genesis must be 'count' or 'climate', got {self.genesis!r}")
         if self.neighbourhood_deg < 0: raise ValueError(f'WorldConfig.neighbourhood_deg must be >= 0, got {self.neighbourhood_deg}')
@@ -69,6 +72,17 @@ class WorldConfig:
     def times(self) -> pd.DatetimeIndex:
         "The analysis times (every `dt_h` hours from `start`)."
         return pd.date_range(pd.Timestamp(self.start), periods=max(2, int(round(self.days * 24 / self.dt_h))), freq=f'{self.dt_h}h')
+
+    @property
+    def spinup_steps(self) -> int:
+        "Analysis steps of the spin-up before `start` (`spinup_days`)."
+        return int(round(self.spinup_days * 24 / self.dt_h))
+
+    @property
+    def sim_times(self) -> pd.DatetimeIndex:
+        "The times the storms are integrated over: the spin-up's, then `times`."
+        t = self.times
+        return pd.date_range(t[0] - self.spinup_steps * pd.Timedelta(hours=self.dt_h), periods=self.spinup_steps + len(t), freq=f'{self.dt_h}h')
 
     def replace(self, **kw) -> 'WorldConfig':
         return WorldConfig(**{**asdict(self), **kw})
@@ -254,9 +268,9 @@ def _genesis_position(cfg: WorldConfig, rng, hemi: float, box=None):
     return la, lo_
 
 def _genesis(cfg: WorldConfig, rng) -> dict:
-    "Birth time index, position and storm constants of every storm (`cfg.genesis`: a count, or the basins' seasonal rates)."
-    births = climate_births(cfg.times, cfg.lat_range, cfg.lon_range, rng) if cfg.genesis == 'climate' else None
-    n, n_t = (cfg.n_storms if births is None else len(births)), len(cfg.times)
+    "Birth time index (of `cfg.sim_times`), position and storm constants of every storm (`cfg.genesis`: a count, or the basins' seasonal rates)."
+    births = climate_births(cfg.sim_times, cfg.lat_range, cfg.lon_range, rng) if cfg.genesis == 'climate' else None
+    n, n_t = (cfg.n_storms if births is None else len(births)), len(cfg.sim_times)
     (w, e), em = cfg.lon_range, cfg.edge_margin + 3
     g = dict(k=rng.integers(0, max(1, n_t - 12), n), hemi=np.where(np.arange(n) % 2 == 0, 1.0, -1.0),
              wind=rng.uniform(25, 32, n), size=np.exp(rng.uniform(np.log(0.75), np.log(1.35), n)),
@@ -270,7 +284,7 @@ def _genesis(cfg: WorldConfig, rng) -> dict:
         return g
     for i in range(n): g['lat'][i], g['lon'][i] = _genesis_position(cfg, rng, g['hemi'][i])
     if n and w + em < 183 and 186 < e - em:    # storm 0 crosses the dateline
-        g['k'][0], g['lat'][0], g['lon'][0] = 0, rng.uniform(11, 15), 180 + rng.uniform(3, 6)
+        g['k'][0], g['lat'][0], g['lon'][0] = cfg.spinup_steps, rng.uniform(11, 15), 180 + rng.uniform(3, 6)
     return g
 
 def _keep_apart(cfg: WorldConfig, g: dict, i: int, lat, lon, alive, min_deg: float = 10.0):
@@ -282,15 +296,16 @@ def _keep_apart(cfg: WorldConfig, g: dict, i: int, lat, lon, alive, min_deg: flo
         lat[i], lon[i] = _genesis_position(cfg, np.random.default_rng([cfg.seed, 22, i, tries]), g['hemi'][i])
 
 # %% ../nbs/00a_world.ipynb #dfa69f06
-def simulate_tracks(cfg: WorldConfig, modes: dict | None = None) -> pd.DataFrame:
+def simulate_tracks(cfg: WorldConfig, modes: dict | None = None, spinup: bool = False) -> pd.DataFrame:
     """Integrate every storm of `cfg` through the environment. One row per storm and analysis time with the
     IBTrACS fields (sid, name, basin, time, lat, lon in [-180, 180), wind_kt, pres_hpa, season) and the truth:
     `x` (unwrapped lon), forcing at that time (steer_*, beta_*, shear*, sst, land, vpot, dvdt_model), the motion
-    over the next step (`move_u`, `move_v`, m/s; NaN at a storm's last point), `dvdt` (kt/h, next step) and the storm constants."""
+    over the next step (`move_u`, `move_v`, m/s; NaN at a storm's last point), `dvdt` (kt/h, next step) and the storm constants.
+    The storms live through `cfg.spinup_days` before `start` as well; their rows there (k < 0) are returned with `spinup`."""
     modes = flow_modes(cfg) if modes is None else modes
     rng = np.random.default_rng([cfg.seed, 21])
     g = _genesis(cfg, rng)
-    n, times, n_sub = len(g['k']), cfg.times, cfg.substeps
+    n, times, n_sub, n_spin = len(g['k']), cfg.sim_times, cfg.substeps, cfg.spinup_steps
     (s, nn), (w, e), em = cfg.lat_range, cfg.lon_range, cfg.edge_margin
     h_s = cfg.dt_h * 3600.0 / n_sub
     rho_m, rho_v = math.exp(-h_s / (12 * 3600)), math.exp(-h_s / (6 * 3600))
@@ -301,7 +316,7 @@ def simulate_tracks(cfg: WorldConfig, modes: dict | None = None) -> pd.DataFrame
     rng_e, ep, ep_left, b_act, b_str = np.random.default_rng([cfg.seed, 23]), np.zeros(n, int), np.zeros(n), np.zeros(n), np.zeros(n)
     const = lambda idx: {k: g[k][idx] for k in ('hemi', 'kappa', 'size')}
     for k in range(len(times)):
-        t_h = k * cfg.dt_h
+        t_h = (k - n_spin) * cfg.dt_h                 # hours from `start` (< 0 in the spin-up)
         for i in np.flatnonzero((g['k'] == k) & ~done):
             _keep_apart(cfg, g, i, lat, lon, alive); alive[i] = True
         idx = np.flatnonzero(alive)
@@ -333,7 +348,8 @@ def simulate_tracks(cfg: WorldConfig, modes: dict | None = None) -> pd.DataFrame
         rows.append(rec)
         done |= alive & ends
         alive &= ~done
-    return track_table(cfg.times, g, rows)
+    d = track_table(times, g, rows).assign(k=lambda d: d.k - n_spin)     # k: index of cfg.times
+    return d if spinup else d[d.k >= 0].reset_index(drop=True)
 
 # %% ../nbs/00a_world.ipynb #ebc8fba1
 class World:
@@ -341,8 +357,8 @@ class World:
     def __init__(self, cfg: WorldConfig | None = None, **overrides):
         self.cfg = (cfg or WorldConfig()).replace(**overrides) if overrides else (cfg or WorldConfig())
         self.grid, self.modes = world_grid(self.cfg), flow_modes(self.cfg)
-        self.tracks = simulate_tracks(self.cfg, self.modes)
-        t = self.tracks
+        t = simulate_tracks(self.cfg, self.modes, spinup=True)            # the spin-up's wakes stay in the SST
+        self.tracks = t[t.k >= 0].reset_index(drop=True)
         self.deposits = wake_deposits(t.k.to_numpy() * self.cfg.dt_h, t.lat, t.x, t.wind_kt, t.steer_u + t.beta_u,
                                       t.steer_v + t.beta_v, t.hemi) if len(t) else np.zeros((0, 4))
         self._ir_land = self._e_land = None

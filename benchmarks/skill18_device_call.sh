@@ -20,7 +20,7 @@
 # first days are not newborn storms only (RESULTS.md: +14.5 kt in 24 h there without; runs 7-9 used 0).
 # Run 9's plan (2026-12-07 evening, not made: no machine came), two calls with the baselines verified on the CPU first
 # (`skill.py --phase baselines` as in the header above, ~40 min on 2 cores; SKILL.md's top section) and packed into
-# .bcache (the entries under 5 MB: the three figure samples' 44 MB ones are recomputed here). The tree (~20 MB), .whl
+# .bcache (`bash benchmarks/pack_bcache.sh`: the entries under 5 MB; the figure samples' 44 MB ones are recomputed here). The tree (~20 MB), .whl
 # (~45 MB) and .bcache (~12 MB) do not fit one call's 64 MiB: carry .whl in call 1 and .bcache alone in call 2 (the
 # wheels stay installed in /tmp/site on the warm machine):
 #   1. STORMS=200 DAYS=36 VAE_STEPS=2000 VAE_MIN=3.5 LDM_LEAST=9 LDM_SET="unet.target=change unet.reference=storm_following"

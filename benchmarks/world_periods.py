@@ -13,18 +13,18 @@ from pathlib import Path
 import pandas as pd
 
 from cyclonediff.overlap import TIME_FORMAT
+from cyclonediff.readers import read_ibtracs
+from cyclonediff.store import read_manifest
 
 
 def wind_change_24h(store: Path, world: Path) -> pd.DataFrame:
     "The store's ok samples (sid, split, time) with the track's wind at t and its change to t + 24 h (kt)."
-    m = pd.read_csv(store / 'manifest.csv')
+    m = read_manifest(store)
     m = m[m.status == 'ok'].assign(time=lambda d: pd.to_datetime(d.timestamp, format=TIME_FORMAT))
-    ib = pd.read_csv(next((world / 'ibtracs').glob('*.csv')), skiprows=[1], low_memory=False)
-    ib = ib.assign(time=pd.to_datetime(ib.ISO_TIME), wind=pd.to_numeric(ib.USA_WIND, errors='coerce'))[['SID', 'time', 'wind']]
-    now = m.merge(ib, left_on=['sid', 'time'], right_on=['SID', 'time'], how='left')
-    later = ib.assign(time=ib.time - pd.Timedelta(hours=24)).rename(columns={'wind': 'wind_24h'})
-    d = now.merge(later, on=['SID', 'time'], how='left')
-    return d.assign(dwind_24h=d.wind_24h - d.wind)[['sid', 'split', 'time', 'wind', 'dwind_24h']]
+    ib = read_ibtracs(next((world / 'ibtracs').glob('*.csv')))[['sid', 'time', 'wind_kt']]
+    later = ib.assign(time=ib.time - pd.Timedelta(hours=24)).rename(columns={'wind_kt': 'wind_24h'})
+    d = m.merge(ib, on=['sid', 'time'], how='left').merge(later, on=['sid', 'time'], how='left')
+    return d.assign(wind=d.wind_kt, dwind_24h=d.wind_24h - d.wind_kt)[['sid', 'split', 'time', 'wind', 'dwind_24h']]
 
 
 def main(argv=None):

@@ -233,7 +233,7 @@ def moments_on_cluster(client, zarr_path, split: str = 'train', per_task: int = 
     g = zarr.open_group(str(zarr_path), mode='r')
     slots = [int(s) for s in stats_slots(g, split)]
     futs = [client.submit(_moments_task, str(zarr_path), slots[i:i + per_task], pure=False) for i in range(0, len(slots), per_task)]
-    return np.concatenate(client.gather(futs)) if futs else np.zeros((0, 3, len(g.attrs['channels'])))
+    return np.concatenate([era5_moments(g, [])] + client.gather(futs))     # the empty one: the shape when there are none
 
 # %% ../nbs/00b_store_dask.ipynb #1382cdbd
 def store_differences(a, b, ignore=('builder',)) -> list[str]:

@@ -333,11 +333,11 @@ class AttnBlock(_Checkpointable):
 
     def _nhwc_heads(self, qkv: torch.Tensor) -> torch.Tensor:
         "The attention of a channels_last `qkv` (B, 3C, H, W), its heads cut as views; a channels_last (B, C, H, W) back."
-        b, c3, h, w = qkv.shape
-        heads = qkv.permute(0, 2, 3, 1).reshape(b, h * w, 3, self.num_heads, c3 // 3 // self.num_heads)
+        (b, _, h, w), c = qkv.shape, self.channels
+        heads = qkv.permute(0, 2, 3, 1).reshape(b, h * w, 3, self.num_heads, c // self.num_heads)
         q, k, v = heads.permute(2, 0, 3, 1, 4).unbind(0)              # each (B, heads, HW, d), a view
         attended = F.scaled_dot_product_attention(q, k, v)            # (B, heads, HW, d)
-        return attended.transpose(1, 2).reshape(b, h, w, c3 // 3).permute(0, 3, 1, 2)
+        return attended.transpose(1, 2).reshape(b, h, w, c).permute(0, 3, 1, 2)
 
 
 class Downsample(nn.Module):

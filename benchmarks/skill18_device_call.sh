@@ -101,6 +101,9 @@ for f in scores storm_scores; do
   [ -f /tmp/skill/eval/$f.csv ] && gzip -kf /tmp/skill/eval/$f.csv &&
     [ "$(stat -c %s /tmp/skill/eval/$f.csv.gz)" -lt 16000000 ] && cp /tmp/skill/eval/$f.csv.gz "$O/"
 done
+# the model's own per-sample rows alone (small): pair them with baselines scored elsewhere on the same samples
+[ -f /tmp/skill/eval/scores.csv ] && python -c "import pandas as pd; s = pd.read_csv('/tmp/skill/eval/scores.csv');
+s[s.method.str.startswith('ldm')].to_csv('$O/model_scores.csv.gz', index=False)"
 cd /tmp/skill && find . \( -path ./store -o -path ./world -o -path ./bcache -o -path '*/checkpoints' -o -path '*/latents' -o -path '*/forecasts' \) \
   -prune -o -type f -size -3M -print | tar czf "$O/skill.tgz" -T -     # under 16 MiB: what a device call brings back
 ls -la "$O"

@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BASELINES = ('persistence', 'extrapolation', 'steps', 'storm_persistence', 'storm_persistence_ens', 'storm_steps')
+BASELINES = ('persistence', 'extrapolation', 'steps', 'storm_persistence', 'storm_persistence_ens', 'storm_steps',
+             'storm_steps_still')
 
 
 def getter(summary: pd.DataFrame):

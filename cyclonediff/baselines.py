@@ -120,13 +120,14 @@ def extrapolation(frames, leads, n_members: int = 1, seed: int = 0, *, dt_h: flo
 @register_baseline('steps', min_frames=2, ensemble=True, options=('dt_h', 'res_km'))
 def steps(frames, leads, n_members: int = 1, seed: int = 0, *, dt_h: float = 3.0, res_km: float = 7.78,
           n_cascade_levels: int | None = None, ar_order: int | None = None, noise_method: str = 'nonparametric',
-          vel_pert_method: str | None = None) -> np.ndarray:
-    "pySTEPS STEPS ensemble on cold-top intensity (Tb_ref - Tb), seeded -> (n_members, L, H, W) kelvin."
+          vel_pert_method: str | None = None, flow: bool = True) -> np.ndarray:
+    """pySTEPS STEPS ensemble on cold-top intensity (Tb_ref - Tb), seeded -> (n_members, L, H, W) kelvin. `flow=False`:
+    no optical flow (zero motion: the cascade evolves in place, and 'bps' perturbations of a zero field are zero)."""
     ar = min(2, frames.shape[0] - 1) if ar_order is None else int(ar_order)
     if frames.shape[0] < ar + 1: raise ValueError(f'steps: ar_order={ar} needs {ar + 1} frames, got {frames.shape[0]}')
     nl = n_cascade_levels or int(min(6, max(2, math.log2(min(frames.shape[1:])) - 2)))
     ref = np.nanmax(frames)
-    v = _motion(ref - frames, max(ar + 1, 2))
+    v = _motion(ref - frames, max(ar + 1, 2)) if flow else np.zeros((2,) + frames.shape[1:])
     c = np.stack([ref - _fill(fr) for fr in frames[-(ar + 1):]])
     with _quiet():
         from pysteps import nowcasts

@@ -54,7 +54,7 @@ class EvalRunConfig:
     split: str = 'test'                     # which split of the store
     sampling: SamplingConfig = field(default_factory=SamplingConfig)   # sampler, steps, guidance, members, seed, EMA...
     baselines: tuple = ('persistence', 'extrapolation', 'steps', 'storm_persistence', 'storm_persistence_ens',
-                         'storm_steps')  # registry names
+                         'storm_steps', 'storm_steps_still')  # registry names
     max_samples: int | None = None          # evaluate N samples of the split, evenly spaced over it (its storms)
     leads: tuple | None = None              # leads (h) to evaluate; None: all the rollout reaches in the store
     n_figures: int = 3                      # comparison grids for the first N samples

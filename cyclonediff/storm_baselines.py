@@ -19,7 +19,7 @@ SMOOTH_PX = 1.0             # sigma (image pixels) of the Gaussian blur of storm
 # %% auto #0
 __all__ = ['KM_PER_DEG', 'SMOOTH_PX', 'check_track', 'track_until', 'StormTrack', 'storm_motion', 'storm_offsets_px',
            'fit_track_spread', 'spread_pairs', 'shift_image', 'storm_persistence', 'storm_persistence_smooth',
-           'storm_persistence_ens', 'storm_relative_frames', 'storm_steps']
+           'storm_persistence_ens', 'storm_relative_frames', 'storm_steps', 'storm_steps_still']
 
 # %% ../nbs/05b_storm_baselines.ipynb #c9f550ac
 def check_track(fixes: pd.DataFrame, t, need: int = 2, name: str = 'storm baseline') -> pd.DataFrame:
@@ -173,9 +173,16 @@ def storm_relative_frames(frames, track: StormTrack, dt_h: float = 3.0) -> np.nd
 
 @register_baseline('storm_steps', min_frames=2, ensemble=True, needs_track=True, options=('dt_h', 'res_km'))
 def storm_steps(frames, leads, n_members: int = 1, seed: int = 0, *, track: StormTrack, dt_h: float = 3.0,
-                res_km: float = 7.78, vel_pert_method: str | None = 'bps') -> np.ndarray:
+                res_km: float = 7.78, vel_pert_method: str | None = 'bps', flow: bool = True) -> np.ndarray:
     "pySTEPS STEPS in the storm-following frame (velocity perturbations on), moved with the storm -> (M, L, H, W) K."
     rel = storm_relative_frames(frames, track, dt_h)
-    ens = steps.forecast(rel, leads, n_members, seed, dt_h=dt_h, res_km=res_km, vel_pert_method=vel_pert_method)
+    ens = steps.forecast(rel, leads, n_members, seed, dt_h=dt_h, res_km=res_km, vel_pert_method=vel_pert_method, flow=flow)
     off = storm_offsets_px(track, leads)
     return np.stack([np.stack([shift_image(m[j], off[j]) for j in range(len(leads))]) for m in ens])
+
+@register_baseline('storm_steps_still', min_frames=2, ensemble=True, needs_track=True, options=('dt_h', 'res_km'))
+def storm_steps_still(frames, leads, n_members: int = 1, seed: int = 0, *, track: StormTrack, dt_h: float = 3.0,
+                      res_km: float = 7.78) -> np.ndarray:
+    "storm_steps without optical flow: STEPS' own evolution in place in the storm's frame, moved with the storm -> (M, L, H, W) K."
+    return storm_steps.forecast(frames, leads, n_members, seed, track=track, dt_h=dt_h, res_km=res_km,
+                                vel_pert_method=None, flow=False)

@@ -5,7 +5,8 @@ storm-block BCa intervals and Holm over the family (`evaluation.write_comparison
     python benchmarks/pair_scores.py MODEL_SCORES BASELINE_EVAL_DIR OUT_DIR [--model ldm]
 
 MODEL_SCORES: a scores.csv[.gz] holding the model's rows (skill18_device_call.sh brings back model_scores.csv.gz).
-BASELINE_EVAL_DIR: an evaluation folder with scores.csv and samples.csv, of the same store, split, --max-samples and
+BASELINE_EVAL_DIR: an evaluation folder with scores.csv (or scores.csv.gz: e.g. results/skill18_cpu_baselines2, the
+CRPS, RMSE and storm rows of run 7's test samples) and samples.csv, of the same store, split, --max-samples and
 seed as the model's (sample i is drawn with seed + i in both); the model's samples must all be there (checked by id).
 """
 import argparse
@@ -18,7 +19,8 @@ from cyclonediff.evaluation import write_comparisons
 
 def paired_scores(model_scores: pd.DataFrame, base_dir: Path, model: str) -> tuple:
     "(scores of the model and the baselines on the samples both hold, samples.csv): refused if the model has samples the baselines lack."
-    base, samples = pd.read_csv(base_dir / 'scores.csv', dtype={'member': str}), pd.read_csv(base_dir / 'samples.csv')
+    f = next((f for f in (base_dir / 'scores.csv', base_dir / 'scores.csv.gz') if f.is_file()), base_dir / 'scores.csv')
+    base, samples = pd.read_csv(f, dtype={'member': str}), pd.read_csv(base_dir / 'samples.csv')
     mine = model_scores[model_scores.method == model]
     if mine.empty: raise SystemExit(f'no rows of method {model!r} in the model scores')
     missing = set(mine['sample']) - set(base['sample'])

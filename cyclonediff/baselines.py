@@ -129,13 +129,19 @@ def steps(frames, leads, n_members: int = 1, seed: int = 0, *, dt_h: float = 3.0
     ref = np.nanmax(frames)
     v = _motion(ref - frames, max(ar + 1, 2)) if flow else np.zeros((2,) + frames.shape[1:])
     c = np.stack([ref - _fill(fr) for fr in frames[-(ar + 1):]])
+    ts = leads / dt_h
+    # no motion, whole time steps: pySTEPS' 'eulerian' extrapolation, what the semi-Lagrangian one does with zero motion
+    # in half the time; it cannot skip a step, so every step up to the last is asked for and the leads picked after
+    still = not flow and np.allclose(ts, np.round(ts))
     with _quiet():
         from pysteps import nowcasts
         ens = nowcasts.get_method('steps')(
-            c, v, list(leads / dt_h), n_ens_members=int(n_members), n_cascade_levels=nl, ar_order=ar,
-            kmperpixel=res_km, timestep=dt_h * 60.0, noise_method=noise_method, vel_pert_method=vel_pert_method,
-            mask_method=None, probmatching_method='cdf', seed=int(seed), num_workers=1)
-    out = ref - np.asarray(ens, dtype=float)
+            c, v, list(range(1, int(round(ts.max())) + 1)) if still else list(ts), n_ens_members=int(n_members),
+            n_cascade_levels=nl, ar_order=ar, kmperpixel=res_km, timestep=dt_h * 60.0, noise_method=noise_method,
+            vel_pert_method=vel_pert_method, mask_method=None, probmatching_method='cdf', seed=int(seed), num_workers=1,
+            extrap_method='eulerian' if still else 'semilagrangian')
+    ens = np.asarray(ens, dtype=float)
+    out = ref - (ens[:, np.round(ts).astype(int) - 1] if still else ens)
     return np.where(np.isfinite(out), out, _fill(frames[-1]))
 
 # %% ../nbs/05b_baselines.ipynb #a0b1c2df

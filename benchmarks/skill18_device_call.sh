@@ -21,7 +21,7 @@
 # Run 9's plan (2026-12-07 evening, not made: no machine came), two calls with the baselines verified on the CPU first
 # (`skill.py --phase baselines` as in the header above, ~40 min on 2 cores; SKILL.md's top section) and packed into
 # .bcache (`bash benchmarks/pack_bcache.sh`: the entries under 5 MB; the figure samples' 44 MB ones are recomputed here). The tree (~20 MB), .whl
-# (~45 MB) and .bcache (~12 MB) do not fit one call's 64 MiB: carry .whl in call 1 and .bcache alone in call 2 (the
+# (~45 MB) and .bcache (~16 MB since storm_steps_still joined the baselines, 2026-12-08) do not fit one call's 64 MiB: carry .whl in call 1 and .bcache alone in call 2 (the
 # wheels stay installed in /tmp/site on the warm machine):
 #   1. STORMS=200 DAYS=36 VAE_STEPS=2000 VAE_MIN=3.5 LDM_LEAST=9 LDM_SET="unet.target=change unet.reference=storm_following"
 #      GUIDANCE= CFG_SCALE=1 ORACLE_SAMPLES=32 DEADLINE=7.8 bash benchmarks/skill18_device_call.sh     (world, store, VAE)

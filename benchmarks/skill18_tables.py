@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-BASELINES = ('persistence', 'extrapolation', 'steps', 'storm_persistence', 'storm_persistence_ens', 'storm_steps',
-             'storm_steps_still')
+from cyclonediff.evaluation import EvalRunConfig
+
+BASELINES = EvalRunConfig().baselines     # cyclonediff eval's default baselines
 
 
 def getter(summary: pd.DataFrame):
